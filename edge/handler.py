@@ -1,0 +1,1 @@
+"""Lambda@Edge viewer-request entry point (being built)."""

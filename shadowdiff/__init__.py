@@ -1,0 +1,3 @@
+"""shadowdiff: mirror live traffic to a shadow deployment and report where it differs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from shadowdiff.cli import main
+
+sys.exit(main())

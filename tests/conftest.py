@@ -1,0 +1,1 @@
+"""Shared fixtures. Component fixtures live in tests/<component>/conftest.py."""
