@@ -1,4 +1,9 @@
-"""`shadowdiff collector` (placeholder until its issue lands)."""
+"""`shadowdiff collector`: run the capture sidecar (see docs/collector.md).
+
+Flags are parsed here and turned into one typed settings object by
+``collector.settings.build_settings`` (which names the flag in every error);
+the collector package itself is imported only when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,66 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("collector", help="(not built yet)")
-    parser.set_defaults(func=run)
+    p = subparsers.add_parser(
+        "collector",
+        help="run the collector sidecar (mirror ingress or primary tap)",
+        description="Forward requests to --upstream and capture every exchange to --sink.",
+    )
+    p.add_argument("--role", required=True, choices=("primary", "shadow", "secondary"))
+    p.add_argument("--upstream", required=True, metavar="URL", help="the app: http(s)://host:port")
+    p.add_argument(
+        "--sink",
+        default="./shadowdiff-records",
+        metavar="SINK",
+        help="dir path, file://DIR, s3://bucket/prefix or kinesis://stream",
+    )
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--admin-port", type=int, default=None, help="/healthz and /metrics only")
+    p.add_argument("--signing-secret", default=None, help="or SHADOWDIFF_SIGNING_SECRET")
+    p.add_argument(
+        "--wait", action="store_true", help="mirrors: answer with the upstream's response"
+    )
+    p.add_argument("--correlation-header", default="x-shadow-correlation-id", metavar="NAME")
+    p.add_argument("--deployment", default=None, metavar="LABEL", help="or SHADOWDIFF_DEPLOYMENT")
+    p.add_argument("--body-limit", type=int, default=None, metavar="BYTES")
+    p.add_argument("--redact-header", action="append", default=[], metavar="NAME")
+    p.add_argument("--redact-json-field", action="append", default=[], metavar="PATH")
+    p.add_argument("--max-concurrency", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--max-pending",
+        type=int,
+        default=None,
+        metavar="N",
+        help="mirrors accepted but not yet forwarded before 503",
+    )
+    p.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="mirrors: larger request bodies get 413",
+    )
+    p.add_argument(
+        "--queue-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="records waiting for the sink before they are dropped",
+    )
+    p.add_argument("--spool-dir", default=None, metavar="DIR")
+    p.add_argument("--flush-seconds", type=float, default=None, metavar="S")
+    p.add_argument("--batch-bytes", type=int, default=None, metavar="BYTES")
+    p.add_argument("--batch-records", type=int, default=None, metavar="N")
+    p.add_argument("--grace-seconds", type=float, default=None, metavar="S")
+    p.add_argument("--upstream-timeout", type=float, default=None, metavar="S")
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("shadowdiff collector: not built yet")
-    return 2
+    from collector.server import serve
+    from collector.settings import build_settings
+
+    settings = build_settings(args)
+    return serve(settings)

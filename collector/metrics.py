@@ -1,0 +1,86 @@
+"""Prometheus metrics of one collector process (``/metrics``).
+
+Each app gets its own registry so several collectors (or tests) can live in one
+process. Names start with ``shadowdiff_collector_``; see docs/collector.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    def __init__(self, role: str) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        ns = "shadowdiff_collector"
+        reg = self.registry
+        labels = ["role"]
+        self.received = Counter(
+            f"{ns}_requests_received", "Requests received on the main port", labels, registry=reg
+        ).labels(role)
+        self.forwarded = Counter(
+            f"{ns}_requests_forwarded", "Requests sent to the upstream", labels, registry=reg
+        ).labels(role)
+        self.uncaptured = Counter(
+            f"{ns}_requests_uncaptured",
+            "Tapped requests without a correlation header: forwarded, not captured",
+            labels,
+            registry=reg,
+        ).labels(role)
+        self._rejected = Counter(
+            f"{ns}_requests_rejected",
+            "Requests refused, by reason",
+            ["role", "reason"],
+            registry=reg,
+        )
+        self._upstream_errors = Counter(
+            f"{ns}_upstream_errors", "Upstream failures, by kind", ["role", "kind"], registry=reg
+        )
+        self.records_captured = Counter(
+            f"{ns}_records_captured", "Records handed to the sink queue", labels, registry=reg
+        ).labels(role)
+        self.records_written = Counter(
+            f"{ns}_records_written", "Records delivered to the sink", labels, registry=reg
+        ).labels(role)
+        self.records_spooled = Counter(
+            f"{ns}_records_spooled", "Records written to the on-disk spool", labels, registry=reg
+        ).labels(role)
+        self.records_replayed = Counter(
+            f"{ns}_records_replayed", "Spooled records delivered later", labels, registry=reg
+        ).labels(role)
+        self._dropped = Counter(
+            f"{ns}_records_dropped", "Records lost, by reason", ["role", "reason"], registry=reg
+        )
+        self.queue_depth = Gauge(
+            f"{ns}_queue_depth", "Records waiting in the sink queue", labels, registry=reg
+        ).labels(role)
+        self.spool_files = Gauge(
+            f"{ns}_spool_files", "Batches waiting in the on-disk spool", labels, registry=reg
+        ).labels(role)
+        self.sink_latency = Histogram(
+            f"{ns}_sink_write_seconds",
+            "Time to deliver one batch to the sink",
+            labels,
+            registry=reg,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        ).labels(role)
+        self.role = role
+
+    def rejected(self, reason: str) -> None:
+        self._rejected.labels(self.role, reason).inc()
+
+    def upstream_error(self, kind: str) -> None:
+        self._upstream_errors.labels(self.role, kind).inc()
+
+    def dropped(self, reason: str, n: int = 1) -> None:
+        self._dropped.labels(self.role, reason).inc(n)
+
+    def watch_queue(self, depth: Callable[[], int]) -> None:
+        self.queue_depth.set_function(depth)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

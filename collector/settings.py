@@ -1,0 +1,200 @@
+"""Typed settings for one collector process, built once at the entry point.
+
+Everything the collector does is decided by a :class:`CollectorSettings`; the
+command line (and the two environment variables) are parsed into it by
+:func:`build_settings`, which is the only place that knows flag names, so every
+bad value becomes one :class:`~shadowdiff.errors.ConfigError` that names the flag.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from shadowdiff.errors import ConfigError
+from shadowdiff.record import DEFAULT_BODY_LIMIT, ROLES, Role
+
+SinkKind = Literal["local", "s3", "kinesis"]
+DEFAULT_CORRELATION_HEADER = "x-shadow-correlation-id"
+
+# How long a batch may wait and how big it may grow before it is written. A
+# local file or an S3 object is one batch per partition, so these are also the
+# rotation age and size of the files the sink writes.
+_SINK_DEFAULTS: dict[str, tuple[float, int, int]] = {
+    # kind: (flush seconds, batch bytes, batch records)
+    "local": (5.0, 8 * 1024 * 1024, 20_000),
+    "s3": (10.0, 16 * 1024 * 1024, 50_000),
+    "kinesis": (1.0, 5 * 1024 * 1024, 5_000),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SinkSettings:
+    url: str
+    kind: SinkKind
+    root: Path | None = None  # local
+    bucket: str = ""  # s3
+    prefix: str = ""  # s3
+    stream: str = ""  # kinesis
+    spool_dir: Path = Path(".")
+    queue_size: int = 100_000
+    flush_seconds: float = 5.0
+    batch_bytes: int = 8 * 1024 * 1024
+    batch_records: int = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorSettings:
+    role: Role
+    upstream: str  # scheme://host[:port], no trailing slash
+    upstream_base_path: str  # "" or "/base" prepended to every forwarded path
+    sink: SinkSettings
+    host: str = "0.0.0.0"
+    port: int = 8080
+    admin_port: int | None = None
+    signing_secret: str | None = None
+    wait: bool = False
+    correlation_header: str = DEFAULT_CORRELATION_HEADER
+    deployment: str | None = None
+    body_limit: int = DEFAULT_BODY_LIMIT
+    redact_headers: frozenset[str] = field(default_factory=frozenset)
+    redact_json_fields: tuple[str, ...] = ()
+    max_concurrency: int = 256
+    max_pending: int = 10_000
+    max_request_bytes: int = 32 * 1024 * 1024
+    upstream_timeout: float = 30.0
+    grace_seconds: float = 20.0
+    log_level: str = "info"
+
+    @property
+    def is_mirror(self) -> bool:
+        return self.role != "primary"
+
+
+def parse_sink(url: str, flag: str = "--sink") -> tuple[SinkKind, dict[str, Any]]:
+    """``dir``, ``file://dir``, ``s3://bucket/prefix`` or ``kinesis://stream``."""
+    if not url:
+        raise ConfigError(f"{flag}: empty sink")
+    if url.startswith("s3://"):
+        rest = url[5:]
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise ConfigError(f"{flag}: {url!r} names no bucket (want s3://bucket/prefix)")
+        return "s3", {"bucket": bucket, "prefix": prefix.strip("/")}
+    if url.startswith("kinesis://"):
+        stream = url[len("kinesis://") :].strip("/")
+        if not stream or "/" in stream:
+            raise ConfigError(f"{flag}: {url!r} is not kinesis://stream-name")
+        return "kinesis", {"stream": stream}
+    if url.startswith("file://"):
+        path = url[len("file://") :]
+        if not path:
+            raise ConfigError(f"{flag}: {url!r} names no directory")
+        return "local", {"root": Path(path)}
+    if "://" in url:
+        raise ConfigError(f"{flag}: unsupported sink {url!r} (use a dir, s3:// or kinesis://)")
+    return "local", {"root": Path(url)}
+
+
+def parse_upstream(url: str) -> tuple[str, str]:
+    """Split ``--upstream`` into its origin and an optional base path."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--upstream: {url!r} is not an http(s):// URL with a host")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"--upstream: {url!r} must not have a query or fragment")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"--upstream: {url!r} has a bad port") from exc
+    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+
+
+def _positive(value: Any, flag: str, *, allow_zero: bool = False) -> Any:
+    if value is None:
+        return None
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{flag}: must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+    return value
+
+
+def _port(value: int | None, flag: str) -> int | None:
+    if value is not None and not 0 < value < 65536:
+        raise ConfigError(f"{flag}: {value} is not a TCP port")
+    return value
+
+
+def _default_spool(role: str, port: int) -> Path:
+    base = os.environ.get("SHADOWDIFF_SPOOL_DIR") or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"),
+        "shadowdiff",
+        "spool",
+    )
+    return Path(base) / f"{role}-{port}"
+
+
+def _json_path(path: str) -> str:
+    from collector.redact import parse_path
+
+    try:
+        parse_path(path)
+    except ValueError as exc:
+        raise ConfigError(f"--redact-json-field: {exc}") from exc
+    return path
+
+
+def build_settings(args: Any, environ: dict[str, str] | None = None) -> CollectorSettings:
+    """Build and check the settings from an argparse namespace (and the environment)."""
+    env = os.environ if environ is None else environ
+    if args.role not in ROLES:
+        raise ConfigError(f"--role: {args.role!r} is not one of {', '.join(ROLES)}")
+    origin, base_path = parse_upstream(args.upstream or "")
+    port = _port(args.port, "--port") or 8080
+    admin_port = _port(args.admin_port, "--admin-port")
+    if admin_port is not None and admin_port == port:
+        raise ConfigError(f"--admin-port: {admin_port} is also --port")
+    kind, sink_fields = parse_sink(args.sink)
+    flush, batch_bytes, batch_records = _SINK_DEFAULTS[kind]
+    spool = Path(args.spool_dir) if args.spool_dir else _default_spool(args.role, port)
+    sink = SinkSettings(
+        url=args.sink,
+        kind=kind,
+        spool_dir=spool,
+        queue_size=_positive(args.queue_size, "--queue-size") or 100_000,
+        flush_seconds=_positive(args.flush_seconds, "--flush-seconds") or flush,
+        batch_bytes=_positive(args.batch_bytes, "--batch-bytes") or batch_bytes,
+        batch_records=_positive(args.batch_records, "--batch-records") or batch_records,
+        **sink_fields,
+    )
+    header = (args.correlation_header or DEFAULT_CORRELATION_HEADER).strip().lower()
+    if not header or any(c in header for c in " :\t\r\n"):
+        raise ConfigError(f"--correlation-header: {args.correlation_header!r} is not a header name")
+    secret = args.signing_secret or env.get("SHADOWDIFF_SIGNING_SECRET") or None
+    deployment = args.deployment or env.get("SHADOWDIFF_DEPLOYMENT") or None
+    body_limit = _positive(args.body_limit, "--body-limit", allow_zero=True)
+    return CollectorSettings(
+        role=args.role,
+        upstream=origin,
+        upstream_base_path=base_path,
+        sink=sink,
+        host=args.host or "0.0.0.0",
+        port=port,
+        admin_port=admin_port,
+        signing_secret=secret,
+        wait=bool(args.wait),
+        correlation_header=header,
+        deployment=deployment,
+        body_limit=DEFAULT_BODY_LIMIT if body_limit is None else body_limit,
+        redact_headers=frozenset(h.strip().lower() for h in args.redact_header or ()),
+        redact_json_fields=tuple(_json_path(p) for p in args.redact_json_field or ()),
+        max_concurrency=_positive(args.max_concurrency, "--max-concurrency") or 256,
+        max_pending=_positive(args.max_pending, "--max-pending") or 10_000,
+        max_request_bytes=_positive(args.max_request_bytes, "--max-request-bytes")
+        or 32 * 1024 * 1024,
+        upstream_timeout=_positive(args.upstream_timeout, "--upstream-timeout") or 30.0,
+        grace_seconds=_positive(args.grace_seconds, "--grace-seconds") or 20.0,
+        log_level=args.log_level or "info",
+    )

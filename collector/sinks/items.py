@@ -1,0 +1,52 @@
+"""The unit a sink moves: one capture line plus what it needs to route it.
+
+The hot path builds an :class:`Item` from the record it just encoded; the
+spool only keeps lines, so :func:`item_from_line` rebuilds the routing fields
+when a spooled batch is replayed.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+
+import orjson
+
+from shadowdiff.layout import partition_dir
+from shadowdiff.timefmt import parse
+
+
+@dataclass(slots=True, frozen=True)
+class Item:
+    line: bytes  # one JSON Lines line, newline included
+    key: str  # correlation id (Kinesis partition key)
+    partition: str  # role=<role>/dt=YYYY-MM-DD/hour=HH, from captured_at
+
+
+def item_from_line(line: bytes) -> Item:
+    obj = orjson.loads(line)
+    return Item(
+        line=line,
+        key=str(obj.get("correlation_id") or "-"),
+        partition=partition_dir(str(obj["role"]), parse(obj["captured_at"])),
+    )
+
+
+def group_by_partition(items: list[Item]) -> dict[str, list[Item]]:
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(item.partition, []).append(item)
+    return groups
+
+
+def gzip_lines(items: list[Item]) -> bytes:
+    """One gzip member holding the lines: a valid ``.jsonl.gz`` file or object."""
+    return gzip.compress(b"".join(i.line for i in items), compresslevel=5, mtime=0)
+
+
+class PartialWrite(Exception):
+    """A write that delivered some items; ``remaining`` must be retried or spooled."""
+
+    def __init__(self, remaining: list[Item], cause: BaseException | str) -> None:
+        super().__init__(str(cause))
+        self.remaining = remaining
