@@ -1,16 +1,63 @@
-"""`shadowdiff demo` (placeholder until its issue lands)."""
+"""`shadowdiff demo`: the whole pipeline on this machine, then the report in the browser.
+
+Starts a sample shop API (v1 primary, v2 shadow, v1 secondary), the real
+collectors with a local dir sink, and the local CloudFront stand-in running the
+real edge handler; drives a few thousand requests; runs the report and serves
+it. Everything lands under ``--out`` (records, configs, logs, reports).
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the whole pipeline on this machine and serve its report",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-out"),
+        help="where records, configs, logs and reports go (default ./demo-out); "
+        "the previous run's files there are replaced",
+    )
+    parser.add_argument(
+        "--port", type=_positive, default=None, help="report service port (default: a free one)"
+    )
+    parser.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="exit after writing the report instead of serving it",
+    )
+    parser.add_argument(
+        "--requests", type=_positive, default=3000, help="requests to drive (default 3000)"
+    )
+    parser.add_argument(
+        "--concurrency", type=_positive, default=16, help="requests in flight (default 16)"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("shadowdiff demo: not built yet")
-    return 2
+    from shadowdiff.demo.orchestrator import DemoSettings, run_demo
+
+    settings = DemoSettings(
+        out=args.out,
+        port=args.port,
+        serve=not args.no_serve,
+        requests=args.requests,
+        concurrency=args.concurrency,
+    )
+    return run_demo(settings)

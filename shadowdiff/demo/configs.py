@@ -1,0 +1,62 @@
+"""The two configuration files the demo writes next to its records.
+
+They are written as files, in the documented formats, and handed to the real
+commands, so a user can copy them as a starting point for a real deployment.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CORRELATION_HEADER = "x-shadow-correlation-id"
+
+#: The demo report config (CONTRACT §5). No ignore rules on purpose: the report
+#: must find the noise (request ids, timestamps) by itself, through the secondary.
+REPORT_CONFIG = """\
+# shadowdiff report configuration written by `shadowdiff demo`.
+# Route templates win over the default path templating (digits -> {id}).
+routes: ["/users/{id}", "/items/{sku}"]
+# Headers that differ on every answer and say nothing about the release.
+ignore_headers: ["date", "server"]
+latency: {alpha: 0.01, min_effect: 0.05}
+# v2 is expected to cross both: the demo plants a 5xx and body changes.
+fail_on: ["status_mismatch_rate > 0.01", "body_mismatch_rate > 0.05"]
+"""
+
+
+def edge_config(
+    shadow_url: str, secondary_url: str, signing_secret: str | None
+) -> dict[str, object]:
+    """The edge config (CONTRACT §2): mirror everything to the shadow and secondary collectors.
+
+    Equal sample rates, so both mirrors get the same requests and the secondary can
+    tell the report which differences are noise.
+    """
+    return {
+        "targets": [
+            {"url": shadow_url, "role": "shadow", "sample_rate": 1.0},
+            {"url": secondary_url, "role": "secondary", "sample_rate": 1.0},
+        ],
+        "correlation_header": CORRELATION_HEADER,
+        # Generous: the collectors answer 202 at once, but this machine is shared.
+        "budget_ms": 1000,
+        "methods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        "include_paths": [],
+        "exclude_paths": [],
+        "mirror_headers": {"set": {}, "remove": []},
+        "mirror_query": {"set": {}},
+        "signing_secret": signing_secret,
+    }
+
+
+def write_configs(
+    config_dir: Path, shadow_url: str, secondary_url: str, signing_secret: str | None
+) -> tuple[Path, Path]:
+    """Write ``edge.json`` and ``report.yaml`` into ``config_dir``; returns their paths."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    edge = config_dir / "edge.json"
+    edge.write_text(json.dumps(edge_config(shadow_url, secondary_url, signing_secret), indent=2))
+    report = config_dir / "report.yaml"
+    report.write_text(REPORT_CONFIG)
+    return edge, report

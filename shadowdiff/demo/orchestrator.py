@@ -1,0 +1,248 @@
+"""Run the whole pipeline on this machine, through the real command lines.
+
+apps (v1 primary, v2 shadow, v1 secondary) ← collectors (local dir sink) ←
+front door (the real edge handler) ← traffic driver; then the collectors get
+SIGTERM so they drain and flush, ``shadowdiff report`` builds the report, and
+``shadowdiff serve`` shows it. Every part is a child process started the way a
+user would start it, so the demo exercises the production code paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import shutil
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from shadowdiff.demo.configs import write_configs
+from shadowdiff.demo.procs import Children, DemoError, free_port, http_ok
+from shadowdiff.demo.summary import print_summary
+from shadowdiff.demo.traffic import drive, plan
+from shadowdiff.timefmt import now_utc
+
+#: What a run owns inside ``--out`` and removes at the start of the next run.
+OWNED = ("records", "reports", "logs", "config", "traffic.json")
+SHADOWDIFF = [sys.executable, "-m", "shadowdiff"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSettings:
+    out: Path
+    port: int | None = None
+    serve: bool = True
+    requests: int = 3000
+    concurrency: int = 16
+    sign: bool = True
+
+
+def run_demo(settings: DemoSettings) -> int:
+    """The demo, start to finish; every child is gone when this returns or raises."""
+    from rich.console import Console
+
+    console = Console(stderr=False, highlight=False)
+    out = settings.out.resolve()
+    _clear(out)
+    children = Children(out / "logs")
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _pipeline(settings, out, children, console)
+    finally:
+        children.stop_all()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _pipeline(settings: DemoSettings, out: Path, children: Children, console: Any) -> int:
+    records, reports = out / "records", out / "reports"
+    url = {name: f"http://127.0.0.1:{free_port()}" for name in ("v1", "v2", "v1b")}
+    col = {role: f"http://127.0.0.1:{free_port()}" for role in ("primary", "shadow", "secondary")}
+    front = f"http://127.0.0.1:{free_port()}"
+    secret = secrets.token_hex(16) if settings.sign else None
+    edge_cfg, report_cfg = write_configs(out / "config", col["shadow"], col["secondary"], secret)
+
+    console.print(f"[bold]shadowdiff demo[/] → {out}")
+    apps = [
+        children.start(
+            f"app-{name}",
+            [
+                sys.executable,
+                "-m",
+                "shadowdiff.demo.apps",
+                "--version",
+                name[:2],
+                "--port",
+                _port(url[name]),
+            ],
+        )
+        for name in url
+    ]
+    upstream = {"primary": url["v1"], "shadow": url["v2"], "secondary": url["v1b"]}
+    collectors = []
+    for role, col_url in col.items():
+        argv = [
+            *SHADOWDIFF,
+            "collector",
+            "--role",
+            role,
+            "--upstream",
+            upstream[role],
+            "--sink",
+            str(records),
+            "--port",
+            _port(col_url),
+            "--host",
+            "127.0.0.1",
+        ]
+        if secret and role != "primary":
+            argv += ["--signing-secret", secret]
+        collectors.append(children.start(f"collector-{role}", argv))
+    door = children.start(
+        "frontdoor",
+        [
+            *SHADOWDIFF,
+            "edge",
+            "serve",
+            "--config",
+            str(edge_cfg),
+            "--primary",
+            col["primary"],
+            "--port",
+            _port(front),
+        ],
+    )
+    for child, child_url in zip(
+        [*apps, *collectors, door], [*url.values(), *col.values(), front], strict=True
+    ):
+        children.wait_ready(child, child_url)
+    console.print("  apps v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, front door: up")
+
+    result = _drive(front, settings, console)
+    (out / "traffic.json").write_text(json.dumps(result, indent=2))
+    if result["sent"] == 0 or sum(result["statuses"].values()) == 0:
+        raise DemoError(f"no request got an answer through the front door (log {door.log})")
+
+    console.print("  stopping the front door and the collectors (they drain and flush)…")
+    for child in [door, *collectors]:
+        code = children.stop(child, grace=30.0)
+        if code not in (0, -signal.SIGTERM):
+            console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
+    for app in apps:
+        children.stop(app, grace=5.0)
+
+    report_dir = reports / now_utc().strftime("demo-%Y%m%dT%H%M%SZ")
+    report = _report(records, report_cfg, report_dir, out / "logs")
+    print_summary(console, report, report_dir)
+    if not settings.serve:
+        return 0
+    return _serve(settings, reports, records, report, children, console)
+
+
+def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    requests = plan(settings.requests)
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task("  traffic", total=len(requests))
+        if not console.is_terminal:
+            console.print(f"  sending {len(requests)} requests through the front door…")
+        done = asyncio.run(
+            drive(
+                front,
+                requests,
+                concurrency=settings.concurrency,
+                on_done=lambda: progress.advance(task),
+            )
+        )
+    summary = done.to_dict()
+    console.print(
+        f"  sent {summary['sent']} requests in {summary['seconds']:.1f}s, "
+        f"primary answered {summary['statuses']}"
+        + (f", failed: {summary['failures']}" if summary["failures"] else "")
+    )
+    return summary
+
+
+def _report(records: Path, config: Path, out_dir: Path, logs: Path) -> dict[str, Any]:
+    import subprocess
+
+    argv = [
+        *SHADOWDIFF,
+        "report",
+        "--records",
+        str(records),
+        "--config",
+        str(config),
+        "--out",
+        str(out_dir),
+    ]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    (logs / "report.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode not in (0, 3):  # 3: a fail_on threshold crossed, which v2 is meant to
+        raise DemoError(f"shadowdiff report exited {proc.returncode}: {proc.stderr.strip()}")
+    try:
+        report: dict[str, Any] = json.loads((out_dir / "report.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise DemoError(f"shadowdiff report wrote no readable {out_dir / 'report.json'}") from exc
+    report["_exit_status"] = proc.returncode
+    return report
+
+
+def _serve(
+    settings: DemoSettings,
+    reports: Path,
+    records: Path,
+    report: dict[str, Any],
+    children: Children,
+    console: Any,
+) -> int:
+    port = settings.port or free_port()
+    child = children.start(
+        "serve",
+        [
+            *SHADOWDIFF,
+            "serve",
+            "--reports",
+            str(reports),
+            "--records",
+            str(records),
+            "--port",
+            str(port),
+        ],
+    )
+    base = f"http://127.0.0.1:{port}"
+    children.wait_ready(child, base)
+    if not http_ok(base + "/healthz"):
+        raise DemoError(f"shadowdiff serve did not answer {base}/healthz (log {child.log})")
+    console.print(f"\n[bold green]Report:[/] {base}/reports/{report['id']}")
+    console.print(f"All reports: {base}/   ·   API: {base}/docs   ·   Ctrl-C stops everything")
+    code = child.proc.wait()
+    raise DemoError(f"shadowdiff serve exited with status {code} (log {child.log})")
+
+
+def _clear(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OWNED:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _port(url: str) -> str:
+    return url.rsplit(":", 1)[1]
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")

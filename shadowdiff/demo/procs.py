@@ -1,0 +1,130 @@
+"""Child processes that always go away: own process group, SIGTERM, then SIGKILL.
+
+Each child starts in a new session, so a Ctrl-C in the terminal reaches only the
+demo, which then stops the children itself and in its own order (the collectors
+must get their SIGTERM to drain and flush, after the front door and before the
+apps). :meth:`Children.stop_all` runs from ``finally`` and, as a backstop, from
+``atexit``; a signal to the whole group also reaches anything a child forked.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from shadowdiff.errors import ShadowdiffError
+
+
+class DemoError(ShadowdiffError):
+    """A demo step failed; the message names the step and, for a child, its log file."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(slots=True)
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Children:
+    """The demo's running children, stopped in reverse start order unless told otherwise."""
+
+    def __init__(self, log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.log_dir = log_dir
+        self.env = env
+        self.running: list[Child] = []
+        atexit.register(self.stop_all)
+
+    def start(self, name: str, argv: list[str]) -> Child:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_dir / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+            )
+        child = Child(name, proc, log)
+        self.running.append(child)
+        return child
+
+    def stop(self, child: Child, grace: float = 15.0) -> int:
+        """SIGTERM the child's group, wait up to ``grace`` seconds, then SIGKILL it."""
+        if child in self.running:
+            self.running.remove(child)
+        _signal_group(child.proc, signal.SIGTERM)
+        try:
+            code = child.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(child.proc, signal.SIGKILL)
+            code = child.proc.wait()
+        _signal_group(child.proc, signal.SIGKILL)  # anything it left behind in its group
+        return code
+
+    def stop_all(self, grace: float = 10.0) -> None:
+        for child in reversed(list(self.running)):
+            self.stop(child, grace)
+
+    def wait_ready(self, child: Child, url: str, timeout: float = 60.0) -> None:
+        """Wait until ``url`` accepts a TCP connection, or fail naming the child and its log."""
+        host_port = url.split("//", 1)[1].split("/", 1)[0]
+        host, port = host_port.rsplit(":", 1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if child.proc.poll() is not None:
+                raise DemoError(
+                    f"{child.name} exited with status {child.proc.returncode} before it was "
+                    f"ready (log {child.log}):\n{child.tail()}"
+                )
+            try:
+                socket.create_connection((host, int(port)), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise DemoError(
+            f"{child.name} did not listen on {url} within {timeout:.0f}s (log {child.log})"
+        )
+
+
+def http_ok(url: str, timeout: float = 30.0) -> bool:
+    """Poll ``url`` until it answers 2xx; ``False`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if 200 <= resp.status < 300:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
