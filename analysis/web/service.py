@@ -1,0 +1,86 @@
+"""What both the pages and the API ask for, answered once: reports, endpoints, pairs.
+
+Lookups that find nothing raise :class:`NotFound` with a sentence naming what
+was missing; the app turns it into a 404 with a JSON or HTML body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from analysis.web.catalog import Catalog, Report, Snapshot
+from analysis.web.pairs import PairIndex
+from analysis.web.present import endpoint_of
+from analysis.web.roots import ReportRoot
+from analysis.web.settings import ServeSettings
+
+
+class NotFound(Exception):
+    """Something named in the URL does not exist; ``str()`` says what."""
+
+
+class RecordLookup(Protocol):
+    """The optional fallback: one pair's records from the record source, by partition hint."""
+
+    def find(self, cid: str, dt: str, hour: int) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FoundPair:
+    pair: dict[str, Any]
+    report: Report | None  # None when it came from the record source
+    found_in: str  # "report" | "records"
+
+
+class ReportService:
+    def __init__(
+        self,
+        settings: ServeSettings,
+        root: ReportRoot,
+        records: RecordLookup | None = None,
+    ) -> None:
+        self.settings = settings
+        self.catalog = Catalog(root, settings.rescan_seconds)
+        self.pairs = PairIndex(root, settings.pair_files_cached)
+        self.records = records
+
+    def snapshot(self) -> Snapshot:
+        return self.catalog.snapshot()
+
+    def report(self, report_id: str) -> Report:
+        report = self.catalog.get(report_id)
+        if report is None:
+            raise NotFound(f"report {report_id!r} not found under {self.catalog.root.uri}")
+        return report
+
+    def endpoint(self, report_id: str, name: str) -> tuple[Report, dict[str, Any]]:
+        report = self.report(report_id)
+        endpoint = endpoint_of(report.data, name)
+        if endpoint is None:
+            raise NotFound(f"endpoint {name!r} not found in report {report_id!r}")
+        return report, endpoint
+
+    def pair(
+        self, cid: str, report_id: str | None = None, dt: str | None = None, hour: int | None = None
+    ) -> FoundPair:
+        snapshot = self.snapshot()
+        report = self.report(report_id) if report_id is not None else None
+        hit = self.pairs.find(snapshot, cid, report)
+        if hit is not None:
+            return FoundPair(hit[1], hit[0], "report")
+        if self.records is not None and dt is not None and hour is not None:
+            pair = self.records.find(cid, dt, hour)
+            if pair is not None:
+                return FoundPair(pair, None, "records")
+            raise NotFound(
+                f"pair {cid!r} not found in any report's pairs.jsonl.gz nor in the record "
+                f"source at dt={dt}/hour={hour:02d}"
+            )
+        where = f"report {report_id!r}" if report_id else "any report's pairs.jsonl.gz"
+        hint = (
+            "; add ?dt=YYYY-MM-DD&hour=HH to look it up in the record source"
+            if self.records is not None
+            else ""
+        )
+        raise NotFound(f"pair {cid!r} not found in {where}{hint}")
