@@ -51,9 +51,10 @@ class Pair(BaseModel):
     diff: list[dict[str, Any]]
 
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "no such report, endpoint or pair"},
     401: {"model": Problem, "description": "missing or wrong bearer token"},
+    503: {"model": Problem, "description": "the reports root or record source is unreadable"},
 }
 
 
@@ -83,7 +84,7 @@ def _json(data: Any) -> Response:
 
 
 def router(service: ReportService) -> APIRouter:
-    r = APIRouter(prefix="/api", tags=["api"], responses=NOT_FOUND)
+    r = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
     cache: dict[str, Any] = {"version": -1, "body": b""}
 
     @r.get("/reports", response_model=ReportList, summary="Every report, newest first")

@@ -6,7 +6,9 @@ was missing; the app turns it into a 404 with a JSON or HTML body.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from analysis.web.catalog import Catalog, Report, Snapshot
@@ -21,9 +23,19 @@ class NotFound(Exception):
 
 
 class RecordLookup(Protocol):
-    """The optional fallback: one pair's records from the record source, by partition hint."""
+    """The optional fallback: one pair's records from the record source, by partition hint.
 
-    def find(self, cid: str, dt: str, hour: int) -> dict[str, Any] | None: ...
+    ``known_noise(endpoint)`` gives the ``(path, kind) -> noise_reason`` a report
+    already decided for that endpoint, so one pair is judged like the night was.
+    """
+
+    def find(
+        self,
+        cid: str,
+        dt: str,
+        hour: int,
+        known_noise: Callable[[str], Mapping[tuple[str, str], str]] | None = None,
+    ) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,19 @@ class ReportService:
             raise NotFound(f"endpoint {name!r} not found in report {report_id!r}")
         return report, endpoint
 
+    def known_noise(self, endpoint: str) -> dict[tuple[str, str], str]:
+        """The noise the newest report that has ``endpoint`` decided for it."""
+        for report in self.snapshot().reports:
+            found = endpoint_of(report.data, endpoint)
+            if found is not None:
+                fields = (found.get("body") or {}).get("fields") or []
+                return {
+                    (str(f.get("path")), str(f.get("kind"))): str(f.get("noise_reason") or "rule")
+                    for f in fields
+                    if isinstance(f, dict) and f.get("noise")
+                }
+        return {}
+
     def pair(
         self, cid: str, report_id: str | None = None, dt: str | None = None, hour: int | None = None
     ) -> FoundPair:
@@ -70,7 +95,11 @@ class ReportService:
         if hit is not None:
             return FoundPair(hit[1], hit[0], "report")
         if self.records is not None and dt is not None and hour is not None:
-            pair = self.records.find(cid, dt, hour)
+            try:
+                date.fromisoformat(dt)
+            except ValueError as exc:
+                raise NotFound(f"partition dt={dt} is not a calendar day") from exc
+            pair = self.records.find(cid, dt, hour, self.known_noise)
             if pair is not None:
                 return FoundPair(pair, None, "records")
             raise NotFound(

@@ -1,0 +1,142 @@
+"""The record-source fallback: one pair's records by correlation id and a partition hint.
+
+Only for pairs that are not in any report's ``pairs.jsonl.gz``. A lookup reads
+the partitions of the hinted hour (``?dt=YYYY-MM-DD&hour=HH``; the source adds
+its hour of slack on each side, since a collector may file a record under the
+next hour), never the whole night. The first lookup in an hour scans its parts
+once and keeps a correlation id -> parts index for that hour (an LRU of a few
+hours), so later lookups in the same hour open only the parts that hold the id.
+Records are diffed with the analysis core's ``diff_pair``, reusing the noise the
+newest report decided for that endpoint when one is given.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from analysis.core.endpoints import endpoint_name
+from analysis.core.pairdiff import diff_pair
+from analysis.core.settings import ReportSettings
+from analysis.sources import Part, iter_lines, open_source
+from shadowdiff.errors import InvalidRecord, SourceError
+from shadowdiff.record import ROLES
+from shadowdiff.validate import record_from_obj
+
+_CID = re.compile(rb'"correlation_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+KnownNoise = Callable[[str], Mapping[tuple[str, str], str]]
+
+
+def hour_window(dt: str, hour: int) -> tuple[datetime, datetime]:
+    try:
+        start = datetime.fromisoformat(f"{dt}T{hour:02d}:00:00+00:00")
+    except ValueError as exc:
+        raise SourceError(f"partition hint dt={dt} hour={hour} is not a UTC hour") from exc
+    return start, start + timedelta(hours=1)
+
+
+def _cid_of(line: bytes) -> str | None:
+    m = _CID.search(line)
+    if m is None:
+        return None
+    raw = m.group(1)
+    return raw.decode("utf-8", "replace") if b"\\" not in raw else orjson.loads(b'"' + raw + b'"')
+
+
+class SourceLookup:
+    def __init__(
+        self,
+        url: str,
+        clients: dict[str, Any] | None = None,
+        settings: ReportSettings | None = None,
+        hours_cached: int = 4,
+    ) -> None:
+        self.source = open_source(url, None, clients)
+        self.settings = settings or ReportSettings()
+        self.hours_cached = max(1, hours_cached)
+        self._lock = threading.Lock()
+        self._hours: OrderedDict[tuple[str, int], dict[str, list[Part]]] = OrderedDict()
+
+    def _index(self, dt: str, hour: int) -> dict[str, list[Part]]:
+        key = (dt, hour)
+        with self._lock:
+            cached = self._hours.get(key)
+            if cached is not None:
+                self._hours.move_to_end(key)
+                return cached
+        index: dict[str, list[Part]] = {}
+        for part in self.source.parts(*hour_window(dt, hour)):
+            for line in iter_lines(part):
+                cid = _cid_of(line)
+                if cid is not None:
+                    holders = index.setdefault(cid, [])
+                    if not holders or holders[-1] is not part:
+                        holders.append(part)
+        with self._lock:
+            self._hours[key] = index
+            while len(self._hours) > self.hours_cached:
+                self._hours.popitem(last=False)
+        return index
+
+    def records(self, cid: str, dt: str, hour: int) -> dict[str, dict[str, Any]]:
+        """The first valid record of each role for ``cid`` in the hinted hour (deduped)."""
+        found: dict[str, dict[str, Any]] = {}
+        needle = orjson.dumps(cid)
+        for part in self._index(dt, hour).get(cid, []):
+            for line in iter_lines(part):
+                if needle not in line:
+                    continue
+                try:
+                    obj = orjson.loads(line)
+                    record_from_obj(obj)
+                except (orjson.JSONDecodeError, InvalidRecord):
+                    continue
+                if obj["correlation_id"] == cid and obj["role"] not in found:
+                    found[obj["role"]] = obj
+        return found
+
+    def find(
+        self, cid: str, dt: str, hour: int, known_noise: KnownNoise | None = None
+    ) -> dict[str, Any] | None:
+        found = self.records(cid, dt, hour)
+        if not found:
+            return None
+        any_rec = found.get("primary") or found.get("shadow") or next(iter(found.values()))
+        req = any_rec.get("request") or {}
+        endpoint = endpoint_name(
+            str(req.get("method", "")), str(req.get("path", "")), self.settings.routes
+        )
+        noise = known_noise(endpoint) if known_noise else None
+        p, s, x = (found.get(role) for role in ROLES)
+        diff = [d.to_dict() for d in diff_pair(p, s, x, self.settings, noise)]
+        return {
+            "correlation_id": cid,
+            "endpoint": endpoint,
+            "reasons": _reasons(p, s, diff),
+            "records": {role: found.get(role) for role in ROLES},
+            "diff": diff,
+        }
+
+
+def _reasons(
+    p: dict[str, Any] | None, s: dict[str, Any] | None, diff: list[dict[str, Any]]
+) -> list[str]:
+    reasons = []
+    pr, sr = (p or {}).get("response"), (s or {}).get("response")
+    if s is not None and sr is None:
+        reasons.append("error")
+    if pr and sr and pr.get("status") != sr.get("status"):
+        reasons.append("status")
+    if any(not d["noise"] for d in diff):
+        reasons.append("body")
+    return reasons
+
+
+def open_lookup(url: str, clients: dict[str, Any] | None = None) -> SourceLookup:
+    return SourceLookup(url, clients)
