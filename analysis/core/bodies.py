@@ -1,0 +1,133 @@
+"""Compare two captured responses: body (JSON field by field, or whole) and headers.
+
+Works on record dicts as they come off a line (``orjson.loads``), validated
+upstream, so missing optional fields take the contract's empty values.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from typing import Any
+
+import orjson
+
+from analysis.core.jsondiff import DiffOptions, RawDiff, diff_json
+from analysis.core.paths import ROOT
+
+_NOT_JSON = object()
+_PREVIEW = 2000
+
+
+def content_type(headers: dict[str, str] | None) -> str:
+    if not headers:
+        return ""
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_json_type(ctype: str) -> bool:
+    return ctype == "application/json" or (
+        ctype.startswith("application/") and ctype.endswith("+json")
+    )
+
+
+def _decompress(raw: bytes, encoding: str) -> bytes:
+    """Undo ``content-encoding`` (gzip, br, deflate); the stored bytes if that fails."""
+    enc = encoding.strip().lower()
+    try:
+        if enc in ("gzip", "x-gzip"):
+            return zlib.decompress(raw, 47)
+        if enc == "deflate":
+            try:
+                return zlib.decompress(raw)
+            except zlib.error:
+                return zlib.decompress(raw, -15)
+        if enc == "br":
+            import brotli  # type: ignore[import-not-found,unused-ignore]
+
+            out: bytes = brotli.decompress(raw)
+            return out
+    except Exception:
+        return raw
+    return raw
+
+
+def body_bytes(resp: dict[str, Any]) -> bytes:
+    body = resp.get("body")
+    if body is None:
+        return b""
+    if resp.get("body_encoding", "utf8") == "base64":
+        try:
+            raw = base64.b64decode(body)
+        except ValueError:
+            raw = body.encode("utf-8")
+    else:
+        raw = body.encode("utf-8")
+    enc = (resp.get("headers") or {}).get("content-encoding")
+    return _decompress(raw, enc) if enc else raw
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:  # integers beyond 64 bits, which orjson refuses
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            return _NOT_JSON
+
+
+def _preview(raw: bytes) -> str:
+    text = raw[:_PREVIEW].decode("utf-8", errors="replace")
+    return text + ("…" if len(raw) > _PREVIEW else "")
+
+
+def _has_boolean(raw: bytes) -> bool:
+    return b"true" in raw or b"false" in raw
+
+
+def compare_bodies(p: dict[str, Any], s: dict[str, Any], opts: DiffOptions) -> list[RawDiff]:
+    """Body differences of two responses (caller checked both exist)."""
+    pb, sb = p.get("body"), s.get("body")
+    if p.get("body_truncated") or s.get("body_truncated"):
+        # Only the digests describe whole bodies once one side was cut.
+        ps, ss = p.get("body_sha256", ""), s.get("body_sha256", "")
+        if ps and ps == ss and p.get("body_size") == s.get("body_size"):
+            return []
+        return [(ROOT, "changed", f"sha256:{ps}", f"sha256:{ss}")]
+    ph, sh = p.get("headers") or {}, s.get("headers") or {}
+    if (
+        pb == sb
+        and p.get("body_encoding", "utf8") == s.get("body_encoding", "utf8")
+        and ph.get("content-encoding") == sh.get("content-encoding")
+    ):
+        return []
+    praw, sraw = body_bytes(p), body_bytes(s)
+    if is_json_type(content_type(ph)) and is_json_type(content_type(sh)):
+        pdoc, sdoc = parse_json(praw), parse_json(sraw)
+        if pdoc is not _NOT_JSON and sdoc is not _NOT_JSON:
+            guard = _has_boolean(praw) or _has_boolean(sraw)
+            if guard != opts.guard_booleans:
+                opts = DiffOptions(opts.absolute, opts.relative, opts.ignore_list_order, guard)
+            return diff_json(pdoc, sdoc, opts)
+    if praw == sraw:
+        return []
+    return [(ROOT, "changed", _preview(praw), _preview(sraw))]
+
+
+def compare_headers(p: dict[str, Any], s: dict[str, Any], names: tuple[str, ...]) -> list[RawDiff]:
+    """``headers.<name>`` differences; reported, but never body mismatches."""
+    ph, sh = p.get("headers") or {}, s.get("headers") or {}
+    out: list[RawDiff] = []
+    for name in names:
+        pv, sv = ph.get(name), sh.get(name)
+        if pv == sv:
+            continue
+        kind = "added" if pv is None else "removed" if sv is None else "changed"
+        out.append((f"headers.{name}", kind, pv, sv))
+    return out
+
+
+def is_header_path(path: str) -> bool:
+    return path.startswith("headers.")

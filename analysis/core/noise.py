@@ -1,0 +1,102 @@
+"""Which differing fields are noise, and why: ``rule`` → ``secondary`` → ``auto``.
+
+- ``rule``: a configured ignore rule (endpoint glob via fnmatch, path in the
+  contract notation; a path also covers everything below it).
+- ``secondary`` (Diffy-style): the field also differs between primary and a
+  second copy of the primary version. It stays noise unless its raw rate beats
+  the primary/secondary noise rate by BOTH margins: ``raw - noise >
+  secondary_absolute`` and ``raw > noise * (1 + secondary_relative)``.
+- ``auto``: a volatile value. Kind ``changed`` only, in at least half the
+  compared pairs (and at least ``AUTO_MIN_PAIRS``), where in ≥ 90 % of those
+  pairs both sides hold a value of the same volatile shape (a token of 8+
+  characters with a digit — timestamps, UUIDs, hex and random IDs — with the
+  same punctuation skeleton, or an epoch-sized number ≥ 1e9), and the shadow's
+  values are mostly distinct. A removed field, a type change or a constant new
+  value therefore never qualifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from fnmatch import fnmatchcase
+from typing import Any
+
+from analysis.core.paths import normalize_pattern, path_matches
+from analysis.core.settings import ReportSettings
+
+AUTO_MIN_PAIRS = 5
+AUTO_MIN_RATE = 0.5
+AUTO_SHAPE_SHARE = 0.9
+SKETCH_SIZE = 64
+_TOKEN = re.compile(r"[A-Za-z0-9_\-:.+/=]{8,200}\Z")
+_DIGIT = re.compile(r"\d")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+class RuleMatcher:
+    """Ignore rules, resolved per endpoint once (endpoints repeat millions of times)."""
+
+    def __init__(self, settings: ReportSettings) -> None:
+        self._rules = [
+            (r.endpoint, tuple(normalize_pattern(p) for p in r.paths)) for r in settings.ignore
+        ]
+        self._per_endpoint: dict[str, tuple[str, ...]] = {}
+
+    def patterns(self, endpoint: str) -> tuple[str, ...]:
+        found = self._per_endpoint.get(endpoint)
+        if found is None:
+            found = tuple(
+                p for glob, paths in self._rules if fnmatchcase(endpoint, glob) for p in paths
+            )
+            self._per_endpoint[endpoint] = found
+        return found
+
+    def ignored(self, endpoint: str, path: str) -> bool:
+        return any(path_matches(p, path) for p in self.patterns(endpoint))
+
+
+def volatile_shape(value: Any) -> str | None:
+    """The shape of a value that looks volatile, or None when it does not."""
+    if value is None or value is True or value is False:
+        return None
+    if isinstance(value, int | float):
+        return "epoch-number" if abs(value) >= 1e9 else None
+    if isinstance(value, str) and _TOKEN.match(value) and _DIGIT.search(value):
+        return _ALNUM.sub("x", value)
+    return None
+
+
+def value_hash(value: Any) -> int:
+    return int.from_bytes(hashlib.blake2b(repr(value).encode(), digest_size=8).digest(), "big")
+
+
+def merge_sketch(a: list[int], b: list[int]) -> list[int]:
+    """K smallest distinct hashes (a KMV sketch): associative, so partitions merge in any order."""
+    return sorted(set(a) | set(b))[:SKETCH_SIZE]
+
+
+def distinct_estimate(sketch: list[int]) -> float:
+    if len(sketch) < SKETCH_SIZE:
+        return float(len(sketch))
+    return (SKETCH_SIZE - 1) / (sketch[-1] / 2.0**64)
+
+
+def is_auto_noise(kind: str, count: int, compared: int, shaped: int, sketch: list[int]) -> bool:
+    if kind != "changed" or count < AUTO_MIN_PAIRS or compared <= 0:
+        return False
+    if count < AUTO_MIN_RATE * compared or shaped < AUTO_SHAPE_SHARE * count:
+        return False
+    return distinct_estimate(sketch) >= max(3.0, 0.5 * min(count, SKETCH_SIZE))
+
+
+def is_secondary_noise(
+    raw_count: int, compared: int, noise_count: int, noise_compared: int, settings: ReportSettings
+) -> bool:
+    if noise_count <= 0 or noise_compared <= 0 or compared <= 0:
+        return False
+    raw, noise = raw_count / compared, noise_count / noise_compared
+    reported = raw - noise > settings.secondary_absolute and raw > noise * (
+        1.0 + settings.secondary_relative
+    )
+    return not reported

@@ -1,0 +1,175 @@
+"""One bucket of correlation IDs → a :class:`Partial`: dedupe, window, outer join, diff.
+
+Records arrive as ``(sequence, line)`` where ``sequence`` is the read order
+(file index, line number); a repeated ``(correlation_id, role)`` keeps the
+first one read and counts the rest as ``duplicates`` (deduped before the
+window is applied, as the issue orders it). Lines were validated when they
+were read, so here they are only decoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from analysis.core.aggregate import (
+    EXAMPLES_KEPT,
+    EndpointAgg,
+    FieldStat,
+    Partial,
+    SignatureStat,
+    push_example,
+)
+from analysis.core.bodies import compare_bodies, compare_headers
+from analysis.core.endpoints import endpoint_name
+from analysis.core.jsondiff import DiffOptions, RawDiff
+from analysis.core.noise import value_hash, volatile_shape
+from analysis.core.settings import ReportSettings
+from shadowdiff.timefmt import parse as parse_time
+
+Window = tuple[datetime | None, datetime | None]
+CLOUDFRONT_MARK = "_shadowdiff_cloudfront"
+
+
+def diff_options(settings: ReportSettings) -> DiffOptions:
+    return DiffOptions(
+        settings.numeric_absolute, settings.numeric_relative, settings.ignore_list_order
+    )
+
+
+def response_diffs(
+    p: dict[str, Any], s: dict[str, Any], opts: DiffOptions, headers: tuple[str, ...]
+) -> list[RawDiff]:
+    return compare_bodies(p, s, opts) + compare_headers(p, s, headers)
+
+
+def record_endpoint(record: dict[str, Any], routes: tuple[str, ...]) -> str:
+    req = record.get("request") or {}
+    return endpoint_name(str(req.get("method", "GET")), str(req.get("path", "/")), routes)
+
+
+class BucketReducer:
+    """Holds the settings-derived state one worker reuses across buckets."""
+
+    def __init__(self, settings: ReportSettings, window: Window) -> None:
+        self.settings = settings
+        self.since, self.until = window
+        self.opts = diff_options(settings)
+        self.headers = settings.headers_to_compare()
+        self.routes = settings.routes
+        self.k = max(1, settings.examples_per_reason)
+
+    # ------------------------------------------------------------ reduce
+    def reduce(self, lines: Iterable[tuple[tuple[int, int], bytes]]) -> Partial:
+        partial = Partial()
+        latest: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
+        dups = 0
+        for seq, line in lines:
+            obj = orjson.loads(line)
+            key = (obj["correlation_id"], obj["role"])
+            have = latest.get(key)
+            if have is not None:
+                dups += 1
+                if have[0] <= seq:
+                    continue
+            latest[key] = (seq, obj)
+        partial.counts["duplicates"] += dups
+        by_cid: dict[str, dict[str, dict[str, Any]]] = {}
+        for (cid, role), (_, obj) in latest.items():
+            moment = parse_time(obj["captured_at"])
+            if (self.since is not None and moment < self.since) or (
+                self.until is not None and moment >= self.until
+            ):
+                continue
+            partial.see(moment)
+            partial.counts[f"{role}_records"] += 1
+            if role == "shadow" and obj.get("response") is None:
+                partial.counts["shadow_errors"] += 1
+            by_cid.setdefault(cid, {})[role] = obj
+        for cid, roles in by_cid.items():
+            self._join(partial, cid, roles)
+        keep = partial.referenced()
+        for cid in keep:
+            found = by_cid.get(cid)
+            if found is not None:
+                partial.records[cid] = {role: orjson.dumps(obj) for role, obj in found.items()}
+        return partial
+
+    # ------------------------------------------------------------ one id
+    def _join(self, partial: Partial, cid: str, roles: dict[str, dict[str, Any]]) -> None:
+        prim = roles.get("primary")
+        shad = roles.get("shadow")
+        sec = roles.get("secondary")
+        if prim is not None and sec is not None:
+            self._secondary(partial, prim, sec)
+        if prim is None:
+            if shad is not None:
+                partial.counts["shadow_only"] += 1
+            return
+        if shad is None:
+            partial.counts["primary_only"] += 1
+            return
+        partial.counts["pairs"] += 1
+        agg = partial.endpoint(record_endpoint(prim, self.routes))
+        agg.pairs += 1
+        pr, sr = prim.get("response"), shad.get("response")
+        if sr is None:
+            agg.errors += 1
+            push_example(agg.examples.setdefault("error", []), cid, self.k)
+        if pr is None or sr is None:
+            return
+        cell = f"{pr['status']}->{sr['status']}"
+        agg.matrix[cell] = agg.matrix.get(cell, 0) + 1
+        pl, sl = prim.get("latency_ms"), shad.get("latency_ms")
+        if pl is not None and sl is not None:
+            agg.lat_primary.append(float(pl))
+            agg.lat_shadow.append(float(sl))
+            slow = (-(float(sl) - float(pl)), cid)
+            if len(agg.slowest) < EXAMPLES_KEPT or slow < agg.slowest[-1]:
+                agg.slowest = sorted([*agg.slowest, slow])[:EXAMPLES_KEPT]
+        if pr["status"] != sr["status"]:
+            agg.status_mismatches += 1
+            push_example(agg.examples.setdefault("status", []), cid, self.k)
+            return
+        if prim.get(CLOUDFRONT_MARK):
+            return  # a CloudFront log line has status and latency, no body
+        agg.compared += 1
+        diffs = response_diffs(pr, sr, self.opts, self.headers)
+        if diffs:
+            self._fields(agg, cid, diffs)
+
+    def _fields(self, agg: EndpointAgg, cid: str, diffs: list[RawDiff]) -> None:
+        auto = self.settings.auto_noise
+        keys = []
+        for path, kind, pv, sv in diffs:
+            fk = (path, kind)
+            keys.append(fk)
+            stat = agg.fields.get(fk)
+            if stat is None:
+                stat = agg.fields[fk] = FieldStat()
+            stat.count += 1
+            push_example(stat.examples, cid, 3)
+            if auto and kind == "changed":
+                shape = volatile_shape(sv)
+                if shape is not None and shape == volatile_shape(pv):
+                    stat.shaped += 1
+                stat.add_hash(value_hash(sv))
+        sig = frozenset(keys)
+        sstat = agg.signatures.get(sig)
+        if sstat is None:
+            sstat = agg.signatures[sig] = SignatureStat()
+        sstat.count += 1
+        push_example(sstat.examples, cid, self.k)
+
+    def _secondary(self, partial: Partial, prim: dict[str, Any], sec: dict[str, Any]) -> None:
+        pr, xr = prim.get("response"), sec.get("response")
+        if pr is None or xr is None or pr["status"] != xr["status"] or prim.get(CLOUDFRONT_MARK):
+            return
+        agg = partial.endpoint(record_endpoint(prim, self.routes))
+        agg.sec_compared += 1
+        for path, kind, _, _ in response_diffs(pr, xr, self.opts, self.headers):
+            fk = (path, kind)
+            agg.sec_fields[fk] = agg.sec_fields.get(fk, 0) + 1

@@ -1,0 +1,168 @@
+"""Run the two passes of the nightly job in bounded memory, across processes.
+
+1. **Scan**: read every part (file, object, shard), validate each line, count
+   invalid ones by reason, keep only the source's own role, and append each
+   valid line to a spill file chosen by ``crc32(correlation_id) % buckets``
+   (prefixed with its read order, so "first seen" survives the shuffle).
+2. **Reduce**: each bucket holds every record of its correlation IDs, small
+   enough for memory; :class:`BucketReducer` dedupes, windows, joins and diffs
+   it into a :class:`Partial`, and partials are merged as they arrive.
+
+Both passes run in a fork pool when there is more than one bucket, so the
+work spreads over every core while no process ever holds the whole night.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import multiprocessing
+import os
+import shutil
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from analysis.core.aggregate import Partial, count_invalid, merge
+from analysis.core.pairing import BucketReducer, Window
+from analysis.core.settings import ReportSettings
+from analysis.sources import Part, Source, iter_lines
+from shadowdiff.errors import InvalidRecord
+from shadowdiff.validate import record_from_obj
+
+BUCKET_BYTES = 24 * 1024 * 1024  # estimated uncompressed input per bucket
+MAX_BUCKETS = 512
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+def _estimate(part: Part) -> int:
+    return part.size * (8 if part.name.endswith(".gz") else 1)
+
+
+def _spill_name(spill: str, bucket: int, task: int) -> str:
+    return os.path.join(spill, f"b{bucket:04d}-t{task:04d}.spill")
+
+
+def scan_task(task: int, items: list[tuple[int, Part]], spill: str, buckets: int) -> Partial:
+    """Validate and shuffle the lines of some parts into bucket spill files."""
+    partial = Partial()
+    writers: dict[int, Any] = {}
+    try:
+        for file_idx, part in items:
+            for line_no, raw in enumerate(iter_lines(part)):
+                line = raw.strip()
+                if not line:
+                    continue
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    count_invalid(partial, "not JSON")
+                    continue
+                try:
+                    record_from_obj(obj)
+                except InvalidRecord as exc:
+                    count_invalid(partial, exc.reason)
+                    continue
+                if part.role is not None and obj["role"] != part.role:
+                    continue
+                bucket = zlib.crc32(obj["correlation_id"].encode()) % buckets
+                out = writers.get(bucket)
+                if out is None:
+                    out = writers[bucket] = open(_spill_name(spill, bucket, task), "ab")  # noqa: SIM115
+                out.write(b"%d %d " % (file_idx, line_no) + line + b"\n")
+    finally:
+        for out in writers.values():
+            out.close()
+    return partial
+
+
+def _bucket_lines(spill: str, bucket: int) -> Iterator[tuple[tuple[int, int], bytes]]:
+    for name in sorted(glob.glob(os.path.join(spill, f"b{bucket:04d}-t*.spill"))):
+        with open(name, "rb") as fh:
+            for line in fh:
+                a, b, rest = line.split(b" ", 2)
+                yield (int(a), int(b)), rest
+
+
+def reduce_task(bucket: int, spill: str, settings: ReportSettings, window: Window) -> Partial:
+    return BucketReducer(settings, window).reduce(_bucket_lines(spill, bucket))
+
+
+def _groups(parts: list[Part], n: int) -> list[list[tuple[int, Part]]]:
+    """Spread parts over ``n`` tasks by size, each task keeping read order."""
+    loads = [0] * n
+    groups: list[list[tuple[int, Part]]] = [[] for _ in range(n)]
+    for idx, part in sorted(enumerate(parts), key=lambda ip: -_estimate(ip[1])):
+        i = loads.index(min(loads))
+        groups[i].append((idx, part))
+        loads[i] += _estimate(part) + 1
+    return [sorted(g, key=lambda ip: ip[0]) for g in groups if g]
+
+
+def _star_scan(args: tuple[int, list[tuple[int, Part]], str, int]) -> Partial:
+    return scan_task(*args)
+
+
+def _star_reduce(args: tuple[int, str, ReportSettings, Window]) -> Partial:
+    return reduce_task(*args)
+
+
+def analyse(
+    sources: list[Source],
+    settings: ReportSettings,
+    since: datetime | None,
+    until: datetime | None,
+    workers: int | None = None,
+    work_dir: str | None = None,
+    progress: Progress | None = None,
+) -> Partial:
+    """Read every source and return the merged :class:`Partial` for the window."""
+    parts: list[Part] = []
+    for src in sources:
+        parts.extend(src.parts(since, until))
+    workers = max(1, workers or os.cpu_count() or 1)
+    total = sum(_estimate(p) for p in parts)
+    buckets = max(1, min(MAX_BUCKETS, math.ceil(total / BUCKET_BYTES)))
+    if workers > 1 and buckets > 1:
+        buckets = max(buckets, 2 * workers)
+    parallel = workers > 1 and buckets > 1
+    scan_parallel = parallel and len(parts) > 1 and all(p.parallel_ok for p in parts)
+    report = progress or (lambda phase, done, of: None)
+    spill = tempfile.mkdtemp(prefix="shadowdiff-spill-", dir=work_dir)
+    result = Partial()
+    pool: Any = None
+    try:
+        if parallel:
+            pool = multiprocessing.get_context("fork").Pool(workers)
+        groups = (
+            _groups(parts, min(len(parts), workers * 4) if scan_parallel else 1) if parts else []
+        )
+        scan_args = [(i, g, spill, buckets) for i, g in enumerate(groups)]
+        scanned = (
+            pool.imap_unordered(_star_scan, scan_args)
+            if scan_parallel
+            else map(_star_scan, scan_args)
+        )
+        for done, part_result in enumerate(scanned, 1):
+            merge(result, part_result)
+            report("read", done, len(scan_args))
+        window: Window = (since, until)
+        reduce_args = [(b, spill, settings, window) for b in range(buckets)]
+        reduced = (
+            pool.imap_unordered(_star_reduce, reduce_args)
+            if parallel
+            else map(_star_reduce, reduce_args)
+        )
+        for done, part_result in enumerate(reduced, 1):
+            merge(result, part_result)
+            report("compare", done, len(reduce_args))
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        shutil.rmtree(spill, ignore_errors=True)
+    return result

@@ -1,0 +1,80 @@
+"""Write the report folder to a local directory or ``s3://bucket/prefix``.
+
+Files: ``report.json``, ``report.html``, ``report.md``, ``pairs.jsonl.gz``.
+For S3 the folder is built in a temporary directory and each file uploaded
+with its content type; ``report.json`` goes last so a reader that lists
+reports never sees one whose pages are missing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from analysis.report.html import render_html
+from analysis.report.markdown import render_markdown
+from shadowdiff.errors import SinkError
+
+FILES = {
+    "pairs.jsonl.gz": "application/gzip",
+    "report.html": "text/html; charset=utf-8",
+    "report.md": "text/markdown; charset=utf-8",
+    "report.json": "application/json",
+}
+
+
+def write_folder(folder: Path, report: dict[str, Any], pairs: list[dict[str, Any]]) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with gzip.open(folder / "pairs.jsonl.gz", "wb") as fh:
+            for pair in pairs:
+                fh.write(orjson.dumps(pair, option=orjson.OPT_APPEND_NEWLINE))
+        (folder / "report.html").write_text(render_html(report), encoding="utf-8")
+        (folder / "report.md").write_text(render_markdown(report), encoding="utf-8")
+        tmp = folder / ".report.json.tmp"
+        tmp.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        tmp.replace(folder / "report.json")
+    except OSError as exc:
+        raise SinkError(f"cannot write report to {folder}: {exc.strerror or exc}") from exc
+
+
+def write_report(
+    out: str, report: dict[str, Any], pairs: list[dict[str, Any]], s3_client: Any = None
+) -> str:
+    """Write the folder; returns where it went."""
+    if not out.startswith("s3://"):
+        target = Path(out[len("file://") :] if out.startswith("file://") else out)
+        write_folder(target, report, pairs)
+        return str(target)
+    from urllib.parse import urlparse
+
+    parsed = urlparse(out)
+    bucket, prefix = parsed.netloc, parsed.path.strip("/")
+    if not bucket:
+        raise SinkError(f"not an s3://bucket/prefix URL: {out}")
+    tmp = Path(tempfile.mkdtemp(prefix="shadowdiff-report-"))
+    try:
+        write_folder(tmp, report, pairs)
+        if s3_client is None:
+            import boto3
+
+            s3_client = boto3.client("s3")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        for name, ctype in FILES.items():
+            key = f"{prefix}/{name}" if prefix else name
+            try:
+                s3_client.put_object(
+                    Bucket=bucket, Key=key, Body=(tmp / name).read_bytes(), ContentType=ctype
+                )
+            except (ClientError, BotoCoreError) as exc:
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+                raise SinkError(f"cannot write s3://{bucket}/{key}: {code}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out

@@ -1,0 +1,23 @@
+"""Input sources for the report: local dir / ``file://``, ``s3://``, ``kinesis://``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis.sources.base import Part, Source, iter_lines
+from analysis.sources.kinesis import KinesisSource
+from analysis.sources.local import LocalSource
+from analysis.sources.s3 import S3Source
+
+
+def open_source(url: str, role: str | None, clients: dict[str, Any] | None = None) -> Source:
+    """The source for a ``SRC`` argument; ``clients`` may inject ``s3``/``kinesis`` boto3 clients."""
+    clients = clients or {}
+    if url.startswith("s3://"):
+        return S3Source(url, role, clients.get("s3"))
+    if url.startswith("kinesis://"):
+        return KinesisSource(url, role, clients.get("kinesis"))
+    return LocalSource(url, role)
+
+
+__all__ = ["Part", "Source", "iter_lines", "open_source"]

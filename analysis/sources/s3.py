@@ -1,0 +1,172 @@
+"""``s3://bucket/prefix``: list only the ``role=/dt=/hour=`` partitions a window needs.
+
+The boto3 client is injected (tests, fault injection) or built here; boto3
+reads ``AWS_ENDPOINT_URL`` itself. A prefix without ``role=`` folders (for
+example CloudFront standard logs) is listed whole and filtered by the
+``.YYYY-MM-DD-HH.`` in each object name.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import IO, Any
+from urllib.parse import urlparse
+
+from analysis.sources.base import Part, hour_in_window
+from analysis.sources.local import SUFFIXES, wanted
+from shadowdiff.errors import SourceError
+from shadowdiff.layout import ROLES
+from shadowdiff.layout import hours_between as layout_hours
+
+_CF_HOUR = re.compile(r"\.(\d{4}-\d{2}-\d{2})-(\d{2})\.")
+
+
+def split_url(url: str) -> tuple[str, str]:
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise SourceError(f"not an s3://bucket/prefix URL: {url}")
+    prefix = parsed.path.lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return parsed.netloc, prefix
+
+
+def make_client(client: Any | None) -> Any:
+    if client is not None:
+        return client
+    import boto3
+
+    return boto3.client("s3")
+
+
+def _client_error(exc: Exception, what: str) -> SourceError:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+    return SourceError(f"cannot read {what}: {code}")
+
+
+class _Raw(io.RawIOBase):
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        data = self._body.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+@dataclass(slots=True)
+class S3Part:
+    name: str
+    size: int
+    role: str | None
+    bucket: str
+    key: str
+    client: Any = field(default=None, repr=False)
+    parallel_ok: bool = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "size": self.size,
+            "role": self.role,
+            "bucket": self.bucket,
+            "key": self.key,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+        self.client = None
+        self.parallel_ok = True
+
+    def open(self) -> IO[bytes]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.client = make_client(self.client)
+        try:
+            obj = self.client.get_object(Bucket=self.bucket, Key=self.key)
+        except (ClientError, BotoCoreError) as exc:
+            raise _client_error(exc, self.name) from exc
+        return io.BufferedReader(_Raw(obj["Body"]), 1 << 20)
+
+
+@dataclass(slots=True)
+class S3Source:
+    url: str
+    role: str | None
+    client: Any = field(default=None, repr=False)
+
+    def _list(
+        self, bucket: str, prefix: str, delimiter: bool = False
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self.client = make_client(self.client)
+        objects: list[dict[str, Any]] = []
+        prefixes: list[str] = []
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if delimiter:
+            kwargs["Delimiter"] = "/"
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
+                objects.extend(page.get("Contents", []))
+                prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+        except (ClientError, BotoCoreError) as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code == "NoSuchBucket":
+                raise SourceError(f"no such bucket: s3://{bucket} (from {self.url})") from exc
+            raise _client_error(exc, f"s3://{bucket}/{prefix}") from exc
+        return objects, prefixes
+
+    def parts(self, since: datetime | None, until: datetime | None) -> list[Part]:
+        bucket, prefix = split_url(self.url)
+        top_objects, top_prefixes = self._list(bucket, prefix, delimiter=True)
+        partitioned = any(p[len(prefix) :].startswith("role=") for p in top_prefixes)
+        keys: list[dict[str, Any]] = []
+        if not partitioned:
+            keys = top_objects + [o for p in top_prefixes for o in self._list(bucket, p)[0]]
+            keys = [o for o in keys if _cf_wanted(o["Key"], since, until)]
+        else:
+            roles = [self.role] if self.role else list(ROLES)
+            for role in roles:
+                base = f"{prefix}role={role}/"
+                if since is None or until is None:
+                    keys.extend(
+                        o
+                        for o in self._list(bucket, base)[0]
+                        if wanted(o["Key"][len(prefix) :], role, since, until)
+                    )
+                    continue
+                for hour in layout_hours(since - timedelta(hours=1), until + timedelta(hours=1)):
+                    keys.extend(self._list(bucket, f"{base}dt={hour:%Y-%m-%d}/hour={hour:%H}/")[0])
+        keys = [o for o in keys if o["Key"].endswith(SUFFIXES)]
+        keys.sort(key=lambda o: o["Key"])
+        return [
+            S3Part(
+                f"s3://{bucket}/{o['Key']}",
+                int(o.get("Size", 0)),
+                self.role,
+                bucket,
+                o["Key"],
+                self.client,
+            )
+            for o in keys
+        ]
+
+
+def _cf_wanted(key: str, since: datetime | None, until: datetime | None) -> bool:
+    m = _CF_HOUR.search(key.rsplit("/", 1)[-1])
+    if m is None:
+        return True
+    hour = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}:00:00+00:00")
+    return hour_in_window(hour, since, until)
