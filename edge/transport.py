@@ -1,0 +1,260 @@
+"""Send every mirror at once and wait for the acknowledgements until one absolute deadline.
+
+One non-blocking socket per target, driven by one ``selectors`` loop: connect,
+TLS handshake, send, read the answer. Nothing blocks past the deadline (DNS
+runs in a thread, see ``edge.pool.Resolver``), so a hung, slow, refusing,
+resetting or bad-TLS target costs at most the budget. The collector answers
+202 as soon as it has read a mirror, so a healthy target costs one round trip
+on a warm connection. Whatever is unfinished at the deadline is closed, never
+pooled: the sandbox is frozen after the handler returns, so nothing may be
+left to finish later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import selectors
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from edge import http1
+from edge.mirror import Mirror
+from edge.pool import Key, Pool, Resolver
+
+_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+_IN_PROGRESS = frozenset((0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY))
+CONNECTING, HANDSHAKE, SENDING, RECEIVING, DONE = range(5)
+
+
+@dataclass
+class Outcome:
+    """How one target fared: a status, or an error kind (timeout, dns, connect, tls,
+    reset, closed, protocol) with a detail."""
+
+    url: str
+    role: str
+    status: int | None = None
+    error: str | None = None
+    detail: str = ""
+    reused: bool = False
+
+
+class _Failed(Exception):
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind, self.detail = kind, detail
+
+
+class _Job:
+    def __init__(self, mirror: Mirror, head_request: bool, deadline: float) -> None:
+        t = mirror.target
+        self.target = t
+        self.key: Key = (t.scheme, t.host, t.port)
+        self.payload = memoryview(mirror.payload)
+        self.head_request = head_request
+        self.deadline = deadline
+        self.outcome = Outcome(t.url, t.role)
+        self.sock: socket.socket | None = None
+        self.state = CONNECTING
+        self.sent = 0
+        self.buf = bytearray()
+        self.retried = False
+        self.addresses: list[tuple[int, tuple[str, int]]] = []
+
+
+class Sender:
+    """Moves mirrors over a shared pool; one ``send_all`` per invocation."""
+
+    def __init__(self, pool: Pool, resolver: Resolver, ssl_context: ssl.SSLContext) -> None:
+        self.pool, self.resolver, self.ssl_context = pool, resolver, ssl_context
+
+    def send_all(self, mirrors: list[Mirror], deadline: float, method: str) -> list[Outcome]:
+        jobs = [_Job(m, method == "HEAD", deadline) for m in mirrors]
+        sel = selectors.DefaultSelector()
+        try:
+            fresh = []
+            for job in jobs:
+                sock = self.pool.take(job.key)
+                if sock is None:
+                    fresh.append((job, self.resolver.start(job.target.host, job.target.port)))
+                else:
+                    job.outcome.reused = True
+                    self._attach(job, sock, SENDING, sel)
+            for job, lookup in fresh:
+                addresses = self.resolver.wait(lookup, deadline)
+                self._guard(job, sel, functools.partial(self._connect, job, addresses, sel))
+            while sel.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                for key, _ in sel.select(remaining):
+                    job = key.data
+                    self._guard(job, sel, functools.partial(self._step, job, sel))
+        finally:
+            for job in jobs:
+                if job.state != DONE:
+                    self._finish(job, sel, None)
+                    job.outcome.error = job.outcome.error or "timeout"
+                    job.outcome.detail = (
+                        job.outcome.detail or "no acknowledgement inside the budget"
+                    )
+            sel.close()
+        return [job.outcome for job in jobs]
+
+    # -- steps -----------------------------------------------------------------
+
+    def _guard(self, job: _Job, sel: selectors.BaseSelector, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except _Failed as exc:
+            self._fail(job, sel, exc.kind, exc.detail)
+        except ssl.SSLError as exc:
+            kind = "tls" if job.state in (CONNECTING, HANDSHAKE) else "protocol"
+            self._fail(job, sel, kind, f"{exc.__class__.__name__}: {exc.reason or exc}")
+        except http1.ProtocolError as exc:
+            self._fail(job, sel, "protocol", str(exc))
+        except OSError as exc:
+            if job.outcome.reused and not job.retried and not job.buf and job.state != CONNECTING:
+                self._guard(job, sel, lambda: self._retry(job, sel))
+                return
+            kind = "connect" if job.state == CONNECTING else "reset"
+            self._fail(job, sel, kind, f"{exc.__class__.__name__}: {exc.strerror or exc}")
+
+    def _connect(
+        self,
+        job: _Job,
+        addresses: list[tuple[int, tuple[str, int]]] | None,
+        sel: selectors.BaseSelector,
+    ) -> None:
+        if addresses is None:
+            raise _Failed("timeout", f"DNS lookup of {job.target.host} did not finish in time")
+        if not addresses:
+            raise _Failed("dns", f"{job.target.host} does not resolve")
+        job.addresses = list(addresses)
+        self._next_address(job, sel)
+
+    def _next_address(self, job: _Job, sel: selectors.BaseSelector) -> None:
+        family, address = job.addresses.pop(0)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        err = sock.connect_ex(address)
+        if err not in _IN_PROGRESS:
+            sock.close()
+            if job.addresses:
+                self._next_address(job, sel)
+                return
+            raise _Failed("connect", f"{errno.errorcode.get(err, err)} connecting to {address}")
+        self._attach(job, sock, CONNECTING, sel)
+
+    def _attach(
+        self, job: _Job, sock: socket.socket, state: int, sel: selectors.BaseSelector
+    ) -> None:
+        job.sock, job.state = sock, state
+        sel.register(sock, _READ if state == RECEIVING else _WRITE, job)
+
+    def _step(self, job: _Job, sel: selectors.BaseSelector) -> None:
+        sock = job.sock
+        assert sock is not None
+        if job.state == CONNECTING:
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                sel.unregister(sock)
+                sock.close()
+                job.sock = None
+                if job.addresses:
+                    self._next_address(job, sel)
+                    return
+                raise _Failed("connect", f"{errno.errorcode.get(err, err)} from {job.target.url}")
+            if job.target.scheme == "https":
+                sel.unregister(sock)
+                sock = self.ssl_context.wrap_socket(
+                    sock, server_hostname=job.target.host, do_handshake_on_connect=False
+                )
+                self._attach(job, sock, HANDSHAKE, sel)
+            else:
+                job.state = SENDING
+        if job.state == HANDSHAKE:
+            assert isinstance(sock, ssl.SSLSocket)
+            if self._io(job, sel, sock.do_handshake, _WRITE) is None:
+                return
+            job.state = SENDING
+        if job.state == SENDING:
+            while job.sent < len(job.payload):
+                n = self._io(job, sel, lambda: sock.send(job.payload[job.sent :]), _WRITE)
+                if n is None:
+                    return
+                job.sent += int(n)  # type: ignore[call-overload]
+            job.state = RECEIVING
+            sel.modify(sock, _READ, job)
+            return
+        if job.state == RECEIVING:
+            self._receive(job, sock, sel)
+
+    def _receive(self, job: _Job, sock: socket.socket, sel: selectors.BaseSelector) -> None:
+        while True:
+            data = self._io(job, sel, lambda: sock.recv(65536), _READ)
+            if data is None:
+                return
+            assert isinstance(data, bytes)
+            eof = not data
+            if eof and not job.buf and job.outcome.reused and not job.retried:
+                self._retry(job, sel)  # the pooled connection had been closed by the server
+                return
+            job.buf += data
+            response = http1.parse(bytes(job.buf), head_request=job.head_request, eof=eof)
+            if eof and response is None:
+                raise _Failed("closed", "target closed the connection without answering")
+            if response is not None and response.complete:
+                job.outcome.status = response.status
+                self._finish(job, sel, job.key if response.reusable else None)
+                return
+
+    def _io(
+        self, job: _Job, sel: selectors.BaseSelector, call: Callable[[], object], blocked: int
+    ) -> object:
+        """Run one non-blocking call; ``None`` (after re-arming the selector) if it must wait.
+
+        ``blocked`` is what a plain ``BlockingIOError`` waits for; TLS says which itself.
+        """
+        assert job.sock is not None
+        try:
+            result = call()
+        except ssl.SSLWantReadError:
+            sel.modify(job.sock, _READ, job)
+            return None
+        except ssl.SSLWantWriteError:
+            sel.modify(job.sock, _WRITE, job)
+            return None
+        except BlockingIOError:
+            sel.modify(job.sock, blocked, job)
+            return None
+        return True if result is None else result
+
+    def _retry(self, job: _Job, sel: selectors.BaseSelector) -> None:
+        self._finish(job, sel, None)
+        job.state, job.sent, job.buf, job.retried = CONNECTING, 0, bytearray(), True
+        lookup = self.resolver.start(job.target.host, job.target.port)
+        addresses = self.resolver.wait(lookup, job.deadline)
+        self._connect(job, addresses, sel)
+
+    def _fail(self, job: _Job, sel: selectors.BaseSelector, kind: str, detail: str) -> None:
+        self._finish(job, sel, None)
+        job.outcome.error, job.outcome.detail = kind, detail
+
+    def _finish(self, job: _Job, sel: selectors.BaseSelector, pool_key: Key | None) -> None:
+        job.state = DONE
+        sock, job.sock = job.sock, None
+        if sock is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            sel.unregister(sock)
+        if pool_key is not None:
+            self.pool.give(pool_key, sock)
+        else:
+            sock.close()

@@ -1,0 +1,170 @@
+"""The handler against real targets on 127.0.0.1: what reaches them, and what a bad one costs.
+
+Timing bounds here are functional and deliberately loose (the machine is shared):
+"returns well before the 1 s a slow target takes", not a speed target. Speed is
+measured by benchmarks/edge_overhead.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from edge_support import config_for, event_names, load_event, request_of
+from edge_targets import Target, self_signed
+
+from edge.handler import make_handler
+from edge.pool import Pool
+
+BUDGET_MS = 100
+SLACK_S = 0.5  # far below the 1 s of a slow target, far above scheduling noise
+
+
+def invoke(handler, name="get-no-body.json"):
+    event = load_event(name)
+    started = time.monotonic()
+    returned = handler(event, None)
+    return returned, time.monotonic() - started, event
+
+
+def log_lines(capsys):
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+
+
+@pytest.mark.parametrize("name", event_names())
+def test_every_documented_event_is_mirrored_as_received(fast, name):
+    handler = make_handler(config_for(fast.url), pool=Pool())
+    returned, _, event = invoke(handler, name)
+    original = load_event(name)
+    cf = original["Records"][0]["cf"]
+    got = fast.requests[-1]
+    query = cf["request"]["querystring"]
+    assert got.method == cf["request"]["method"]
+    assert got.target == cf["request"]["uri"] + ("?" + query if query else "")
+    assert got.header("x-shadow-correlation-id") == cf["config"]["requestId"]
+    assert got.header("x-forwarded-host") == "d111111abcdef8.cloudfront.net"
+    assert got.header("x-shadow-role") == "shadow"
+    # the returned request is the event's own, tagged and otherwise untouched
+    assert returned is request_of(event)
+    tag = returned["headers"].pop("x-shadow-correlation-id")
+    assert tag == [{"key": "x-shadow-correlation-id", "value": cf["config"]["requestId"]}]
+    original["Records"][0]["cf"]["request"]["headers"].pop("x-shadow-correlation-id", None)
+    assert returned == original["Records"][0]["cf"]["request"]
+
+
+def test_viewer_sent_correlation_header_is_overwritten(fast):
+    handler = make_handler(config_for(fast.url), pool=Pool())
+    returned, _, _ = invoke(handler, "get-viewer-sent-shadow-headers.json")
+    value = returned["headers"]["x-shadow-correlation-id"]
+    assert value == [
+        {
+            "key": "x-shadow-correlation-id",
+            "value": "sP0oFeD9v1EwErHeAdErS0123456789abcdefghijklmnopqrstuvwx==",
+        }
+    ]
+    assert fast.requests[-1].header("x-shadow-correlation-id") == value[0]["value"]
+
+
+def test_warm_invocations_reuse_one_connection(fast, capsys):
+    handler = make_handler(config_for(fast.url), pool=Pool())
+    for _ in range(20):
+        invoke(handler)
+    assert len(fast.requests) == 20
+    assert fast.connections == 1
+    assert log_lines(capsys) == []
+
+
+def test_connection_closed_by_the_target_while_idle_is_replaced(fast):
+    pool = Pool()
+    handler = make_handler(config_for(fast.url), pool=pool)
+    invoke(handler)
+    key = ("http", "127.0.0.1", fast.port)
+    idle = pool.take(key)
+    assert idle is not None
+    idle.close()  # stands in for a keep-alive timeout on the target's side
+    invoke(handler)
+    assert len(fast.requests) == 2 and fast.connections == 2
+
+
+def test_mirrors_to_all_targets_are_sent_concurrently(fast, hanging):
+    second = Target("fast")
+    try:
+        handler = make_handler(config_for(hanging.url, fast.url, second.url), pool=Pool())
+        _, elapsed, _ = invoke(handler)
+        assert elapsed < BUDGET_MS / 1000 + SLACK_S
+        assert len(fast.requests) == 1 and len(second.requests) == 1
+        assert len(hanging.requests) == 1  # it got the bytes; it just never answered
+    finally:
+        second.close()
+
+
+@pytest.mark.parametrize("kind", ["slow", "hanging"])
+def test_slow_or_hung_target_costs_at_most_the_budget(request, kind, capsys):
+    target = request.getfixturevalue(kind)
+    handler = make_handler(config_for(target.url), pool=Pool())
+    for _ in range(3):
+        returned, elapsed, event = invoke(handler)
+        assert returned is request_of(event)
+        assert elapsed < BUDGET_MS / 1000 + SLACK_S
+        assert elapsed >= BUDGET_MS / 1000 * 0.9  # it did wait for the ack, up to the budget
+    lines = log_lines(capsys)
+    assert len(lines) == 3
+    assert lines[0]["targets"][0]["error"] == "timeout"
+    assert target.connections == 3  # an unfinished connection is closed, never reused
+
+
+@pytest.mark.parametrize(("kind", "error"), [("refusing", "connect"), ("resetting", "reset")])
+def test_refusing_or_resetting_target_costs_little_and_is_logged(request, kind, error, capsys):
+    target = request.getfixturevalue(kind)
+    handler = make_handler(config_for(target.url), pool=Pool())
+    returned, elapsed, event = invoke(handler)
+    assert returned is request_of(event)
+    assert elapsed < BUDGET_MS / 1000 + SLACK_S
+    (line,) = log_lines(capsys)
+    assert line["level"] == "warning"
+    assert line["correlation_id"] == "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ=="
+    assert line["targets"][0]["error"] == error
+
+
+def test_https_target_is_reached_over_tls(tmp_path):
+    server_ctx, client_ctx = self_signed(tmp_path)
+    target = Target("fast", tls=server_ctx)
+    try:
+        handler = make_handler(config_for(target.url), pool=Pool(), ssl_context=client_ctx)
+        for _ in range(3):
+            invoke(handler, "post-base64-body.json")
+        assert len(target.requests) == 3 and target.connections == 1
+        assert target.requests[0].body == b'{"sku":"A-1","quantity":2}\n'
+    finally:
+        target.close()
+
+
+def test_untrusted_certificate_fails_fast_as_tls(tmp_path, capsys):
+    server_ctx, _ = self_signed(tmp_path)
+    target = Target("fast", tls=server_ctx)
+    try:
+        handler = make_handler(config_for(target.url), pool=Pool())  # system CAs only
+        _, elapsed, _ = invoke(handler)
+        assert elapsed < BUDGET_MS / 1000 + SLACK_S
+        assert log_lines(capsys)[0]["targets"][0]["error"] == "tls"
+        assert target.requests == []
+    finally:
+        target.close()
+
+
+def test_tls_handshake_against_a_hung_server_costs_at_most_the_budget(hanging, capsys):
+    url = hanging.url.replace("http://", "https://")
+    handler = make_handler(config_for(url), pool=Pool())
+    _, elapsed, _ = invoke(handler)
+    assert elapsed < BUDGET_MS / 1000 + SLACK_S
+    assert log_lines(capsys)[0]["targets"][0]["error"] == "timeout"
+
+
+def test_unsampled_or_filtered_requests_are_tagged_but_not_mirrored(fast):
+    cfg = config_for(fast.url, exclude_paths=["^/$"])
+    returned, _, _ = invoke(make_handler(cfg, pool=Pool()))
+    assert "x-shadow-correlation-id" in returned["headers"]
+    cfg = {"targets": [{"url": fast.url, "role": "shadow", "sample_rate": 0.0}]}
+    invoke(make_handler(cfg, pool=Pool()))
+    assert fast.requests == []
