@@ -13,7 +13,7 @@ COPY collector ./collector
 COPY analysis ./analysis
 RUN pip install -c constraints.txt '.[analysis]' && rm -rf /src
 
-RUN useradd --system --uid 10001 shadowdiff
+RUN useradd --system --create-home --uid 10001 shadowdiff
 USER shadowdiff
 WORKDIR /home/shadowdiff
 EXPOSE 8080
