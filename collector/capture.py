@@ -10,9 +10,11 @@ record is queued.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from collector import codecs
 from collector.redact import JsonRedactor, is_json
 from shadowdiff.record import (
     CaptureError,
@@ -92,13 +94,27 @@ class RecordBuilder:
         self.json = JsonRedactor(redact_json_fields)
 
     def _json_body(self, raw: bytes, headers: dict[str, str], complete: bool) -> bytes | None:
-        """Apply JSON field redaction; None withholds a body that cannot be redacted."""
+        """Apply JSON field redaction; None withholds a body that cannot be redacted.
+
+        A compressed body is decoded, redacted and, only when a field matched,
+        encoded again with the same coding, so the record still holds what an
+        upstream would have sent.
+        """
         if not self.json or not is_json(headers.get("content-type")):
             return raw
-        encoding = headers.get("content-encoding", "identity").strip().lower()
-        if not complete or encoding not in ("", "identity"):
+        if not complete:
             return None
-        return self.json.redact(raw) if raw else raw
+        coding = headers.get("content-encoding", "identity").strip().lower()
+        if coding in ("", "identity"):
+            return self.json.redact(raw) if raw else raw
+        try:
+            plain = codecs.decode(coding, raw)
+        except (ValueError, OSError, EOFError, zlib.error, ImportError):
+            return None
+        redacted = self.json.redact(plain)
+        if redacted is None:
+            return None
+        return raw if redacted is plain else codecs.encode(coding, redacted)
 
     def record(self, ex: Exchange) -> CaptureRecord:
         from collector.headers import to_record

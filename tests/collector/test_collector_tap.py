@@ -1,0 +1,86 @@
+"""Primary tap: the live path is passed through unchanged and captured off it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from collector_helpers import free_port, hits, read_local, start_collector, wait_for
+
+CID = "x-shadow-correlation-id"
+
+
+@pytest.fixture(scope="module")
+def tap(upstream, tmp_path_factory):
+    c = start_collector(tmp_path_factory.mktemp("tap"), upstream, "primary")
+    yield c
+    c.stop()
+
+
+def records(c, cid):
+    return [r for r in read_local(Path(c.sink)) if r["correlation_id"] == cid]
+
+
+def test_tap_streams_status_headers_and_body_back_unchanged(tap, upstream):
+    direct = httpx.get(upstream + "/chunked")
+    via = httpx.get(tap.url + "/chunked", headers={CID: "tap-1"})
+    assert via.status_code == direct.status_code == 201
+    assert via.content == direct.content == b"part0;part1;part2;part3;part4;"
+    assert via.headers.get_list("x-multi") == ["a", "b"]
+    assert "server" not in via.headers or via.headers["server"] == direct.headers.get("server")
+    rec = wait_for(lambda: records(tap, "tap-1"))[0]
+    assert rec["role"] == "primary"
+    assert rec["response"]["status"] == 201
+    assert rec["response"]["headers"]["x-multi"] == "a, b"
+    assert rec["response"]["body"] == "part0;part1;part2;part3;part4;"
+
+
+def test_tap_passes_redirects_and_binary_bodies_through(tap, upstream):
+    resp = httpx.get(tap.url + "/redirect", headers={CID: "tap-302"})
+    assert resp.status_code == 302 and resp.headers["location"] == "/elsewhere"
+    resp = httpx.get(tap.url + "/gzip", headers={CID: "tap-gz", "accept-encoding": "gzip"})
+    assert resp.json()["compressed"] is True  # httpx decodes: the bytes went through intact
+    assert resp.headers["content-encoding"] == "gzip"
+
+
+def test_request_without_correlation_header_is_forwarded_but_not_captured(tap, upstream):
+    before = hits(upstream)
+    resp = httpx.post(tap.url + "/echo?untracked=1", content=b"hi")
+    assert resp.status_code == 200 and resp.json()["query"] == "untracked=1"
+    assert hits(upstream) == before + 1
+    assert tap.metric("shadowdiff_collector_requests_uncaptured_total") >= 1
+    time.sleep(0.5)
+    assert not [r for r in read_local(Path(tap.sink)) if r["request"]["query"] == "untracked=1"]
+
+
+def test_failing_sink_never_fails_or_slows_the_live_request(upstream, collectors, tmp_path):
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here: every S3 call is refused
+    env = {"AWS_ENDPOINT_URL": dead, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+    import os
+
+    c = collectors(upstream, "primary", sink="s3://nowhere/p", env={**os.environ, **env})
+    for i in range(30):
+        resp = httpx.get(c.url + "/echo", headers={CID: f"dead-{i}"}, timeout=5)
+        assert resp.status_code == 200
+    wait_for(lambda: c.metric("shadowdiff_collector_records_spooled_total") >= 30, 20)
+    assert c.metric("shadowdiff_collector_records_written_total") == 0
+    assert list(Path(c.spool).glob("*.jsonl.gz"))
+
+
+def test_wait_mode_answers_a_mirror_with_the_upstream_response(upstream, collectors):
+    c = collectors(upstream, "secondary", "--wait")
+    resp = httpx.get(c.url + "/redirect", headers={CID: "wait-1"})
+    assert resp.status_code == 302
+    rec = wait_for(lambda: records(c, "wait-1"))[0]
+    assert rec["role"] == "secondary" and rec["response"]["status"] == 302
+
+
+def test_custom_correlation_header_like_envoys_request_id_works(upstream, collectors):
+    c = collectors(upstream, "shadow", "--correlation-header", "X-Request-Id")
+    assert httpx.get(c.url + "/echo", headers={"x-request-id": "envoy-1"}).status_code == 202
+    rec = wait_for(lambda: records(c, "envoy-1"))[0]
+    assert rec["request"]["headers"]["x-request-id"] == "envoy-1"
+    assert httpx.get(c.url + "/echo", headers={CID: "wrong-header"}).status_code == 400
