@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -139,4 +140,9 @@ def _reasons(
 
 
 def open_lookup(url: str, clients: dict[str, Any] | None = None) -> SourceLookup:
+    """The lookup for ``--records``; a local path that does not exist is refused at start."""
+    if "://" not in url or url.startswith("file://"):
+        path = Path(url.removeprefix("file://"))
+        if not path.exists():
+            raise SourceError(f"--records {url}: no such file or directory")
     return SourceLookup(url, clients)

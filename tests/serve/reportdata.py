@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from shadowdiff.layout import object_name, partition_dir
 from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
 
 SCRIPT = "<script>document.title='pwned';window.__pwned=1</script>"
@@ -219,3 +221,15 @@ def write_report(root: Path, night: int, folder: str | None = None, **kw: Any) -
     lines = "".join(json.dumps(p) + "\n" for p in pairs_for(night))
     (out / "pairs.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
     return out
+
+
+def write_records(root: Path, moment: datetime, records: list[dict[str, Any]]) -> None:
+    """Capture records in the contract's partition layout, one gzip file per role."""
+    by_role: dict[str, list[dict[str, Any]]] = {}
+    for rec in records:
+        by_role.setdefault(rec["role"], []).append(rec)
+    for role, recs in by_role.items():
+        d = root / partition_dir(role, moment)
+        d.mkdir(parents=True, exist_ok=True)
+        lines = "".join(json.dumps(r) + "\n" for r in recs)
+        (d / object_name(moment)).write_bytes(gzip.compress(lines.encode()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,21 +11,10 @@ from fastapi.testclient import TestClient
 
 from analysis.web.app import create_app
 from serve.conftest import settings_for
-from serve.reportdata import record, write_report
-from shadowdiff.layout import object_name, partition_dir
+from serve.reportdata import record, write_records, write_report
+from shadowdiff.layout import partition_dir
 
 HOUR = datetime(2026, 11, 25, 7, tzinfo=UTC)
-
-
-def write_records(root: Path, moment: datetime, records: list[dict]) -> None:
-    by_role: dict[str, list[dict]] = {}
-    for rec in records:
-        by_role.setdefault(rec["role"], []).append(rec)
-    for role, recs in by_role.items():
-        d = root / partition_dir(role, moment)
-        d.mkdir(parents=True, exist_ok=True)
-        lines = "".join(json.dumps(r) + "\n" for r in recs)
-        (d / object_name(moment)).write_bytes(gzip.compress(lines.encode()))
 
 
 @pytest.fixture
@@ -95,3 +83,10 @@ def test_a_bad_hint_is_a_422(client: TestClient) -> None:
 def test_an_impossible_day_is_a_404_not_an_error(client: TestClient) -> None:
     r = client.get("/api/pairs/x?dt=2026-02-30&hour=7")
     assert r.status_code == 404 and "2026-02-30" in r.json()["detail"]
+
+
+def test_a_missing_records_dir_is_refused_at_start(tmp_path: Path) -> None:
+    from shadowdiff.errors import SourceError
+
+    with pytest.raises(SourceError, match=r"--records .*nowhere"):
+        create_app(settings_for(tmp_path, records=str(tmp_path / "nowhere")))
