@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
         "--requests", type=_positive, default=3000, help="requests to drive (default 3000)"
     )
     parser.add_argument(
-        "--concurrency", type=_positive, default=16, help="requests in flight (default 16)"
+        "--concurrency", type=_positive, default=8, help="requests in flight (default 8)"
     )
     parser.set_defaults(func=run)
 

@@ -14,12 +14,19 @@ import json
 import secrets
 import shutil
 import signal
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from shadowdiff.demo.commands import (
+    APPS,
+    app_argv,
+    collector_argv,
+    frontdoor_argv,
+    report_argv,
+    serve_argv,
+)
 from shadowdiff.demo.configs import write_configs
 from shadowdiff.demo.procs import Children, DemoError, free_port, http_ok
 from shadowdiff.demo.summary import print_summary
@@ -27,8 +34,7 @@ from shadowdiff.demo.traffic import drive, plan
 from shadowdiff.timefmt import now_utc
 
 #: What a run owns inside ``--out`` and removes at the start of the next run.
-OWNED = ("records", "reports", "logs", "config", "traffic.json")
-SHADOWDIFF = [sys.executable, "-m", "shadowdiff"]
+OWNED = ("records", "reports", "logs", "config", "spool", "traffic.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,7 @@ class DemoSettings:
     port: int | None = None
     serve: bool = True
     requests: int = 3000
-    concurrency: int = 16
+    concurrency: int = 8
     sign: bool = True
 
 
@@ -45,7 +51,9 @@ def run_demo(settings: DemoSettings) -> int:
     """The demo, start to finish; every child is gone when this returns or raises."""
     from rich.console import Console
 
-    console = Console(stderr=False, highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:  # a log file or CI: wide enough for the summary table
+        console = Console(highlight=False, width=110)
     out = settings.out.resolve()
     _clear(out)
     children = Children(out / "logs")
@@ -59,71 +67,45 @@ def run_demo(settings: DemoSettings) -> int:
 
 def _pipeline(settings: DemoSettings, out: Path, children: Children, console: Any) -> int:
     records, reports = out / "records", out / "reports"
-    url = {name: f"http://127.0.0.1:{free_port()}" for name in ("v1", "v2", "v1b")}
-    col = {role: f"http://127.0.0.1:{free_port()}" for role in ("primary", "shadow", "secondary")}
+    app_url = {name: f"http://127.0.0.1:{free_port()}" for name in APPS}
+    col_url = {role: f"http://127.0.0.1:{free_port()}" for _, role in APPS.values()}
     front = f"http://127.0.0.1:{free_port()}"
     secret = secrets.token_hex(16) if settings.sign else None
-    edge_cfg, report_cfg = write_configs(out / "config", col["shadow"], col["secondary"], secret)
-
-    console.print(f"[bold]shadowdiff demo[/] → {out}")
-    apps = [
-        children.start(
-            f"app-{name}",
-            [
-                sys.executable,
-                "-m",
-                "shadowdiff.demo.apps",
-                "--version",
-                name[:2],
-                "--port",
-                _port(url[name]),
-            ],
-        )
-        for name in url
-    ]
-    upstream = {"primary": url["v1"], "shadow": url["v2"], "secondary": url["v1b"]}
-    collectors = []
-    for role, col_url in col.items():
-        argv = [
-            *SHADOWDIFF,
-            "collector",
-            "--role",
-            role,
-            "--upstream",
-            upstream[role],
-            "--sink",
-            str(records),
-            "--port",
-            _port(col_url),
-            "--host",
-            "127.0.0.1",
-        ]
-        if secret and role != "primary":
-            argv += ["--signing-secret", secret]
-        collectors.append(children.start(f"collector-{role}", argv))
-    door = children.start(
-        "frontdoor",
-        [
-            *SHADOWDIFF,
-            "edge",
-            "serve",
-            "--config",
-            str(edge_cfg),
-            "--primary",
-            col["primary"],
-            "--port",
-            _port(front),
-        ],
+    edge_cfg, report_cfg = write_configs(
+        out / "config", col_url["shadow"], col_url["secondary"], secret
     )
-    for child, child_url in zip(
-        [*apps, *collectors, door], [*url.values(), *col.values(), front], strict=True
-    ):
-        children.wait_ready(child, child_url)
-    console.print("  apps v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, front door: up")
+    console.print(f"[bold]shadowdiff demo[/] → {out}")
+
+    apps = [
+        children.start(f"app-{name}", app_argv(version, _port(app_url[name])))
+        for name, (version, _) in APPS.items()
+    ]
+    collectors = [
+        children.start(
+            f"collector-{role}",
+            collector_argv(
+                role,
+                app_url[name],
+                records,
+                _port(col_url[role]),
+                out / "spool" / role,
+                f"shop {version}",
+                secret,
+            ),
+        )
+        for name, (version, role) in APPS.items()
+    ]
+    door = children.start("frontdoor", frontdoor_argv(edge_cfg, col_url["primary"], _port(front)))
+    for app, url in zip(apps, app_url.values(), strict=True):
+        children.wait_ready(app, url + "/healthz")
+    for collector, url in zip(collectors, col_url.values(), strict=True):
+        children.wait_ready(collector, url + "/healthz")
+    children.wait_ready(door, front)
+    console.print("  up: shop v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, front door")
 
     result = _drive(front, settings, console)
     (out / "traffic.json").write_text(json.dumps(result, indent=2))
-    if result["sent"] == 0 or sum(result["statuses"].values()) == 0:
+    if sum(result["statuses"].values()) == 0:
         raise DemoError(f"no request got an answer through the front door (log {door.log})")
 
     console.print("  stopping the front door and the collectors (they drain and flush)…")
@@ -176,20 +158,15 @@ def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
 def _report(records: Path, config: Path, out_dir: Path, logs: Path) -> dict[str, Any]:
     import subprocess
 
-    argv = [
-        *SHADOWDIFF,
-        "report",
-        "--records",
-        str(records),
-        "--config",
-        str(config),
-        "--out",
-        str(out_dir),
-    ]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        report_argv(records, config, out_dir), capture_output=True, text=True, timeout=600
+    )
     (logs / "report.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode not in (0, 3):  # 3: a fail_on threshold crossed, which v2 is meant to
-        raise DemoError(f"shadowdiff report exited {proc.returncode}: {proc.stderr.strip()}")
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise DemoError(
+            f"shadowdiff report exited {proc.returncode} (log {logs / 'report.log'}): {last}"
+        )
     try:
         report: dict[str, Any] = json.loads((out_dir / "report.json").read_text())
     except (OSError, ValueError) as exc:
@@ -207,19 +184,7 @@ def _serve(
     console: Any,
 ) -> int:
     port = settings.port or free_port()
-    child = children.start(
-        "serve",
-        [
-            *SHADOWDIFF,
-            "serve",
-            "--reports",
-            str(reports),
-            "--records",
-            str(records),
-            "--port",
-            str(port),
-        ],
-    )
+    child = children.start("serve", serve_argv(reports, records, port))
     base = f"http://127.0.0.1:{port}"
     children.wait_ready(child, base)
     if not http_ok(base + "/healthz"):
@@ -240,8 +205,8 @@ def _clear(out: Path) -> None:
             path.unlink()
 
 
-def _port(url: str) -> str:
-    return url.rsplit(":", 1)[1]
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -40,12 +41,13 @@ class Child:
     proc: subprocess.Popen[bytes]
     log: Path
 
-    def tail(self, lines: int = 15) -> str:
+    def last_line(self) -> str:
+        """The last non-empty line of the child's log: usually the error that stopped it."""
         try:
-            text = self.log.read_text(errors="replace")
+            lines = [line for line in self.log.read_text(errors="replace").splitlines() if line]
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return lines[-1].strip() if lines else ""
 
 
 class Children:
@@ -55,6 +57,7 @@ class Children:
         self.log_dir = log_dir
         self.env = env
         self.running: list[Child] = []
+        self.started: list[dict[str, object]] = []
         atexit.register(self.stop_all)
 
     def start(self, name: str, argv: list[str]) -> Child:
@@ -71,6 +74,9 @@ class Children:
             )
         child = Child(name, proc, log)
         self.running.append(child)
+        self.started.append({"name": name, "pid": proc.pid, "argv": argv, "log": str(log)})
+        # What runs where, for a user (or a test) checking that nothing was left behind.
+        (self.log_dir / "processes.json").write_text(json.dumps(self.started, indent=2))
         return child
 
     def stop(self, child: Child, grace: float = 15.0) -> int:
@@ -99,7 +105,7 @@ class Children:
             if child.proc.poll() is not None:
                 raise DemoError(
                     f"{child.name} exited with status {child.proc.returncode} before it was "
-                    f"ready (log {child.log}):\n{child.tail()}"
+                    f"ready (log {child.log}): {child.last_line()}"
                 )
             try:
                 socket.create_connection((host, int(port)), timeout=1).close()

@@ -42,11 +42,11 @@ def print_summary(console: Any, report: dict[str, Any], report_dir: Path) -> Non
         f"{s.get('shadow_errors', 0)} shadow errors"
     )
     table = Table(show_edge=False, pad_edge=False)
-    for col in ("endpoint", "pairs", "status ≠", "body ≠", "p50 primary → shadow", "latency"):
+    for col in ("endpoint", "pairs", "status ≠", "body ≠", "p50 ms primary → shadow", "latency"):
         table.add_column(col)
     for ep in report.get("endpoints", []):
         lat = ep.get("latency_ms", {})
-        p50 = f"{lat.get('primary', {}).get('p50', 0):.1f} → {lat.get('shadow', {}).get('p50', 0):.1f} ms"
+        p50 = f"{lat.get('primary', {}).get('p50', 0):.1f} → {lat.get('shadow', {}).get('p50', 0):.1f}"
         table.add_row(
             ep["endpoint"],
             str(ep.get("pairs", 0)),
