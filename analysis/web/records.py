@@ -139,10 +139,14 @@ def _reasons(
     return reasons
 
 
-def open_lookup(url: str, clients: dict[str, Any] | None = None) -> SourceLookup:
+def open_lookup(
+    url: str,
+    clients: dict[str, Any] | None = None,
+    report_settings: ReportSettings | None = None,
+) -> SourceLookup:
     """The lookup for ``--records``; a local path that does not exist is refused at start."""
     if "://" not in url or url.startswith("file://"):
         path = Path(url.removeprefix("file://"))
         if not path.exists():
             raise SourceError(f"--records {url}: no such file or directory")
-    return SourceLookup(url, clients)
+    return SourceLookup(url, clients, report_settings)

@@ -22,6 +22,9 @@ LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})
 class ServeSettings:
     reports: str
     records: str | None = None
+    # The report config (CONTRACT §5) used to diff pairs read from --records:
+    # ignore rules, tolerances and routes, as the nightly report used them.
+    config: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
     token: str | None = None
@@ -45,6 +48,7 @@ def is_loopback(host: str) -> bool:
 def build_settings(
     reports: str,
     records: str | None = None,
+    config: str | None = None,
     host: str = "127.0.0.1",
     port: int = 8080,
     token: str | None = None,
@@ -70,5 +74,11 @@ def build_settings(
             f"set --token or {TOKEN_ENV}, or pass --insecure"
         )
     return ServeSettings(
-        reports=reports, records=records, host=host, port=port, token=token, insecure=insecure
+        reports=reports,
+        records=records,
+        config=config,
+        host=host,
+        port=port,
+        token=token,
+        insecure=insecure,
     )

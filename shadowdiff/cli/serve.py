@@ -27,6 +27,11 @@ def register(subparsers: Any) -> None:
         metavar="SRC",
         help="record source for pairs not in any report, looked up by ?dt=YYYY-MM-DD&hour=HH",
     )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="report config (YAML) for diffing pairs read from --records; default: built-in",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     parser.add_argument(
@@ -46,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(
         reports=args.reports,
         records=args.records,
+        config=args.config,
         host=args.host,
         port=args.port,
         token=args.token,

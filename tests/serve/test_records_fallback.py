@@ -90,3 +90,27 @@ def test_a_missing_records_dir_is_refused_at_start(tmp_path: Path) -> None:
 
     with pytest.raises(SourceError, match=r"--records .*nowhere"):
         create_app(settings_for(tmp_path, records=str(tmp_path / "nowhere")))
+
+
+def test_the_report_config_decides_noise_for_record_pairs(
+    tmp_path: Path, client: TestClient
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text('ignore:\n  - endpoint: "GET /users/*"\n    paths: ["$.price"]\n')
+    settings = settings_for(
+        tmp_path / "reports", records=str(tmp_path / "records"), config=str(config)
+    )
+    body = TestClient(create_app(settings)).get(
+        "/api/pairs/cid-only-in-records?dt=2026-11-25&hour=7"
+    )
+    price = next(d for d in body.json()["diff"] if d["path"] == "$.price")
+    assert price["noise"] is True and price["noise_reason"] == "rule"
+
+
+def test_a_bad_config_is_refused_at_start_naming_the_key(tmp_path: Path) -> None:
+    from shadowdiff.errors import ConfigError
+
+    config = tmp_path / "config.yaml"
+    config.write_text("ignroe: []\n")
+    with pytest.raises(ConfigError, match="ignroe"):
+        create_app(settings_for(tmp_path, config=str(config)))

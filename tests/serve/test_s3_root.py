@@ -73,3 +73,24 @@ def test_open_root_rejects_what_is_not_a_root(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="not a directory"):
         open_root(str(tmp_path / "missing"))
     assert open_root(f"file://{tmp_path}").uri == str(tmp_path)
+
+
+def test_a_hinted_pair_is_read_from_s3_records(s3_reports, tmp_path: Path) -> None:
+    from serve.reportdata import record, write_records
+    from serve.test_records_fallback import HOUR
+
+    bucket, s3 = s3_reports
+    local = tmp_path / "records"
+    write_records(
+        local, HOUR, [record("s3-cid", r, 200, '{"a": 1}') for r in ("primary", "shadow")]
+    )
+    for path in local.rglob("*.jsonl.gz"):
+        key = f"records/{path.relative_to(local).as_posix()}"
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+    settings = ServeSettings(
+        reports=f"s3://{bucket}/nightly", records=f"s3://{bucket}/records", rescan_seconds=0.0
+    )
+    c = TestClient(create_app(settings))
+    body = c.get("/api/pairs/s3-cid?dt=2026-11-25&hour=7").json()
+    assert body["found_in"] == "records" and body["diff"] == []
+    assert body["records"]["primary"]["correlation_id"] == "s3-cid"
