@@ -28,7 +28,7 @@ from shadowdiff.demo.commands import (
     serve_argv,
 )
 from shadowdiff.demo.configs import write_configs
-from shadowdiff.demo.procs import Children, DemoError, free_port, http_ok
+from shadowdiff.demo.procs import Children, DemoError, free_port
 from shadowdiff.demo.summary import print_summary
 from shadowdiff.demo.traffic import drive, plan
 from shadowdiff.timefmt import now_utc
@@ -97,9 +97,9 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     ]
     door = children.start("frontdoor", frontdoor_argv(edge_cfg, col_url["primary"], _port(front)))
     for app, url in zip(apps, app_url.values(), strict=True):
-        children.wait_ready(app, url + "/healthz")
+        children.wait_ready(app, url, health="/healthz")
     for collector, url in zip(collectors, col_url.values(), strict=True):
-        children.wait_ready(collector, url + "/healthz")
+        children.wait_ready(collector, url, health="/healthz")
     children.wait_ready(door, front)
     console.print("  up: shop v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, front door")
 
@@ -186,9 +186,7 @@ def _serve(
     port = settings.port or free_port()
     child = children.start("serve", serve_argv(reports, records, port))
     base = f"http://127.0.0.1:{port}"
-    children.wait_ready(child, base)
-    if not http_ok(base + "/healthz"):
-        raise DemoError(f"shadowdiff serve did not answer {base}/healthz (log {child.log})")
+    children.wait_ready(child, base, health="/healthz")
     console.print(f"\n[bold green]Report:[/] {base}/reports/{report['id']}")
     console.print(f"All reports: {base}/   ·   API: {base}/docs   ·   Ctrl-C stops everything")
     code = child.proc.wait()

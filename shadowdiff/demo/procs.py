@@ -96,10 +96,14 @@ class Children:
         for child in reversed(list(self.running)):
             self.stop(child, grace)
 
-    def wait_ready(self, child: Child, url: str, timeout: float = 60.0) -> None:
-        """Wait until ``url`` accepts a TCP connection, or fail naming the child and its log."""
-        host_port = url.split("//", 1)[1].split("/", 1)[0]
-        host, port = host_port.rsplit(":", 1)
+    def wait_ready(
+        self, child: Child, url: str, health: str | None = None, timeout: float = 60.0
+    ) -> None:
+        """Wait until ``url`` accepts connections (or ``url + health`` answers 2xx).
+
+        Fails early, naming the child and its log, when the child exits first.
+        """
+        host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if child.proc.poll() is not None:
@@ -107,28 +111,33 @@ class Children:
                     f"{child.name} exited with status {child.proc.returncode} before it was "
                     f"ready (log {child.log}): {child.last_line()}"
                 )
-            try:
-                socket.create_connection((host, int(port)), timeout=1).close()
+            if health is None and _connects(host, int(port)):
                 return
-            except OSError:
-                time.sleep(0.1)
+            if health is not None and _answers_2xx(url + health):
+                return
+            time.sleep(0.1)
         raise DemoError(
-            f"{child.name} did not listen on {url} within {timeout:.0f}s (log {child.log})"
+            f"{child.name} was not ready at {url} within {timeout:.0f}s (log {child.log})"
         )
 
 
-def http_ok(url: str, timeout: float = 30.0) -> bool:
-    """Poll ``url`` until it answers 2xx; ``False`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if 200 <= resp.status < 300:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    return False
+def _connects(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+
+
+def _answers_2xx(url: str) -> bool:
+    try:
+        with _DIRECT.open(url, timeout=2) as resp:
+            return 200 <= int(resp.status) < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

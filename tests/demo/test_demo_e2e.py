@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -192,3 +193,24 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_a_step_that_fails_stops_everything_and_says_which_in_one_line(tmp_path):
+    missing = _unbuilt("collector", "edge serve", "report", "serve")
+    if missing:
+        pytest.skip(f"not built yet: {', '.join(missing)}")
+    out = tmp_path / "out"
+    with socket.socket() as taken:  # the report service's port is already in use
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = [sys.executable, "-m", "shadowdiff", "demo", "--out", str(out)]
+        proc = subprocess.run(
+            [*argv, "--port", str(port), "--requests", "50"],
+            capture_output=True, text=True, timeout=180, start_new_session=True,
+        )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "serve" in line and "serve.log" in line
+    started = json.loads((out / "logs" / "processes.json").read_text())
+    assert [p["name"] for p in started if _alive(p["pid"])] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,90 @@ def test_an_unreachable_primary_answers_502(serve_app):
     resp = httpx.get(door.url + "/users/1")
     assert resp.status_code == 502
     assert dead in resp.text
+
+
+def test_the_edge_reads_our_event_as_the_viewer_sent_it():
+    edge_event = pytest.importorskip("edge.event")
+    event = _event(body=b"x" * (VIEWER_BODY_LIMIT + 5))
+    parsed = edge_event.parse(event)
+    assert (parsed.method, parsed.uri, parsed.querystring) == ("POST", "/orders", "a=1&a=2&b=%20x")
+    assert parsed.request_id == event["Records"][0]["cf"]["config"]["requestId"]
+    assert parsed.body == b"x" * VIEWER_BODY_LIMIT
+    assert parsed.body_truncated is True
+    assert [v for k, v in parsed.headers if k.lower() == "x-multi"] == ["1", "2"]
+
+
+class _Recorder:
+    """An ASGI app that answers 202 and remembers what it got (a stand-in mirror target)."""
+
+    def __init__(self) -> None:
+        self.got: list[dict[str, Any]] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        self.got.append(
+            {
+                "method": scope["method"],
+                "uri": scope["raw_path"].decode(),
+                "query": scope["query_string"].decode(),
+                "headers": headers,
+                "body": body,
+            }
+        )
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def test_with_the_real_edge_handler_mirror_and_primary_share_one_signed_correlation_id(
+    serve_app,
+):
+    make_handler = pytest.importorskip("edge.handler").make_handler
+    signing = pytest.importorskip("edge.signing")
+    target = _Recorder()
+    target_server = serve_app(target)
+    primary = serve_app(_echo_app())
+    config = {
+        "targets": [{"url": target_server.url, "role": "shadow", "sample_rate": 1.0}],
+        "budget_ms": 2000,
+        "signing_secret": "s3cret",
+    }
+    door = serve_app(FrontDoor(make_handler(config), primary.url))
+    resp = httpx.post(
+        door.url + "/orders?b=2&a=1",
+        content=b'{"qty": 5}',
+        headers={"x-shadow-correlation-id": "forged-by-the-viewer"},
+    )
+    assert resp.status_code == 201
+    cid = resp.headers["x-amz-cf-id"]
+    primary_headers = dict(resp.json()["headers"])
+    assert primary_headers["x-shadow-correlation-id"] == cid
+    (mirror,) = target.got
+    h = mirror["headers"]
+    assert (mirror["method"], mirror["uri"], mirror["query"], mirror["body"]) == (
+        "POST",
+        "/orders",
+        "b=2&a=1",
+        b'{"qty": 5}',
+    )
+    assert (h["x-shadow-correlation-id"], h["x-shadow-role"]) == (cid, "shadow")
+    assert h["x-forwarded-host"] == door.url.removeprefix("http://")
+    reason = signing.verify(
+        "s3cret",
+        timestamp=h.get(signing.TIMESTAMP_HEADER),
+        signature=h.get(signing.SIGNATURE_HEADER),
+        correlation_id=cid,
+        method="POST",
+        uri="/orders",
+        query="b=2&a=1",
+        body=b'{"qty": 5}',
+        now=time.time(),
+    )
+    assert reason is None
