@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -175,16 +176,11 @@ class FrontDoor:
             await self._http(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        import aiohttp
 
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.session = aiohttp.ClientSession(
-                    auto_decompress=False,
-                    timeout=aiohttp.ClientTimeout(total=60),
-                    connector=aiohttp.TCPConnector(limit=256),
-                )
+                self._session()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.session is not None:
@@ -192,6 +188,18 @@ class FrontDoor:
                 self.pool.shutdown(wait=False, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _session(self) -> Any:
+        """One client session per event loop, made at startup (or first use without lifespan)."""
+        import aiohttp
+
+        if self.session is None:
+            self.session = aiohttp.ClientSession(
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(total=60),
+                connector=aiohttp.TCPConnector(limit=256),
+            )
+        return self.session
 
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         body = bytearray()
@@ -235,7 +243,7 @@ class FrontDoor:
         method, url, headers, data = forward_parts(request, self.primary, body)
         started = False
         try:
-            async with self.session.request(
+            async with self._session().request(
                 method, url, headers=headers + extra, data=data, allow_redirects=False
             ) as upstream:
                 out = [
@@ -280,6 +288,12 @@ def serve(config: dict[str, Any], primary: str, host: str = "127.0.0.1", port: i
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"edge config: {exc}") from exc
     app = FrontDoor(handler, primary)
+    targets = ", ".join(f"{t.get('role')} {t.get('url')}" for t in config.get("targets", []))
+    print(
+        f"front door on http://{host}:{port} → primary {primary}; mirrors to {targets or 'nothing'}",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     ).run()
