@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from analysis.web.present import report_row
 from analysis.web.service import FoundPair, ReportService
+from shadowdiff.record import ROLES
 
 DT = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="partition hint: day (UTC)")
 HOUR = Query(None, ge=0, le=23, description="partition hint: hour (UTC)")
@@ -67,15 +68,17 @@ def row_with_links(data: dict[str, Any]) -> dict[str, Any]:
 
 def pair_json(found: FoundPair) -> dict[str, Any]:
     pair = found.pair
-    reasons = pair.get("reasons")
+    reasons, records, diff = pair.get("reasons"), pair.get("records"), pair.get("diff")
+    records = records if isinstance(records, dict) else {}
+    endpoint = pair.get("endpoint")
     return {
         "correlation_id": str(pair.get("correlation_id")),
-        "endpoint": pair.get("endpoint"),
+        "endpoint": None if endpoint is None else str(endpoint),
         "reasons": [str(r) for r in reasons] if isinstance(reasons, list) else [],
         "found_in": found.found_in,
         "report_id": found.report.id if found.report else None,
-        "records": pair.get("records") or {},
-        "diff": [d for d in pair.get("diff") or [] if isinstance(d, dict)],
+        "records": {r: records.get(r) if isinstance(records.get(r), dict) else None for r in ROLES},
+        "diff": [d for d in diff if isinstance(d, dict)] if isinstance(diff, list) else [],
     }
 
 

@@ -67,6 +67,9 @@ def render_body(part: dict[str, Any] | None, marks: dict[str, str]) -> Body:
     if not part or part.get("body") in (None, ""):
         size = (part or {}).get("body_size")
         return Body("empty", size=size if isinstance(size, int) else 0)
+    if not isinstance(part.get("body"), str) or not isinstance(part.get("headers") or {}, dict):
+        # Not a contract record; show what is there rather than guess.
+        return Body("text", [(orjson.dumps(part.get("body")).decode(), marks.get("$", ""))])
     truncated = bool(part.get("body_truncated"))
     raw = body_bytes(part)
     size = part.get("body_size")

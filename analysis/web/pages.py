@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from analysis.web import charts
 from analysis.web.api import DT, HOUR, REPORT
-from analysis.web.present import pair_sides, report_row, split_fields
+from analysis.web.present import endpoint_view, endpoints_of, pair_sides, report_row
 from analysis.web.render import PAGE_HEADERS, Renderer
 from analysis.web.roots import PAIRS_FILE
 from analysis.web.service import NotFound, ReportService
@@ -55,7 +55,7 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
             "report.html.j2",
             report=report.data,
             row=report_row(report.data),
-            split_fields=split_fields,
+            endpoints=endpoints_of(report.data),
         )
 
     @r.get("/reports/{report_id}/files/{name}")
@@ -70,14 +70,12 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
     @r.get("/reports/{report_id}/endpoints/{endpoint:path}", response_class=HTMLResponse)
     def endpoint_page(report_id: str, endpoint: Annotated[str, Path()]) -> Response:
         report, data = service.endpoint(report_id, endpoint)
-        real, noise = split_fields(data)
+        view = endpoint_view(data)
         return renderer.page(
             "endpoint.html.j2",
             report=report.data,
-            ep=data,
-            real=real,
-            noise=noise,
-            latency=charts.latency_chart(data.get("latency_ms") or {}),
+            ep=view,
+            latency=charts.latency_chart(view["latency"]),
         )
 
     @r.get("/pairs/{correlation_id}", response_class=HTMLResponse)
@@ -88,7 +86,8 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
         hour: int | None = HOUR,
     ) -> Response:
         found = service.pair(correlation_id, report, dt, hour)
-        diff = [d for d in found.pair.get("diff") or [] if isinstance(d, dict)]
+        diff = found.pair.get("diff")
+        reasons = found.pair.get("reasons")
         return renderer.page(
             "pair.html.j2",
             cid=correlation_id,
@@ -96,7 +95,8 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
             report=found.report.data if found.report else None,
             found_in=found.found_in if found.report is None else PAIRS_FILE,
             sides=pair_sides(found.pair),
-            diff=diff,
+            diff=[d for d in diff if isinstance(d, dict)] if isinstance(diff, list) else [],
+            reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],
         )
 
     return r

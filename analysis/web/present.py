@@ -30,12 +30,12 @@ def _rate(num: Any, den: Any) -> float:
 
 def report_row(data: dict[str, Any]) -> dict[str, Any]:
     """One report as a line of the index (and of ``GET /api/reports``)."""
-    summary = data.get("summary") or {}
-    endpoints = [e for e in data.get("endpoints") or [] if isinstance(e, dict)]
-    compared = sum(_num((e.get("body") or {}).get("compared")) for e in endpoints)
+    summary = _dict(data.get("summary"))
+    endpoints = _dicts(data.get("endpoints"))
+    compared = sum(_num(_dict(e.get("body")).get("compared")) for e in endpoints)
     verdicts = dict.fromkeys(VERDICTS, 0)
     for e in endpoints:
-        verdict = (e.get("latency_ms") or {}).get("verdict")
+        verdict = _dict(e.get("latency_ms")).get("verdict")
         if verdict in verdicts:
             verdicts[verdict] += 1
     pairs = _num(summary.get("pairs"))
@@ -56,17 +56,64 @@ def report_row(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def endpoint_view(ep: dict[str, Any]) -> dict[str, Any]:
+    """One endpoint object with every part the pages read in its contract type.
+
+    report.json is written by another program and may be older or newer than
+    this one; an odd value shows as empty rather than breaking the page.
+    """
+    status, latency, body = (
+        _dict(ep.get("status")),
+        _dict(ep.get("latency_ms")),
+        _dict(ep.get("body")),
+    )
+    real, noise = split_fields(ep)
+    return {
+        "endpoint": str(ep.get("endpoint", "")),
+        "pairs": _num(ep.get("pairs")),
+        "status": {
+            "mismatches": _num(status.get("mismatches")),
+            "matrix": _dict(status.get("matrix")),
+        },
+        "latency": {
+            "primary": _dict(latency.get("primary")),
+            "shadow": _dict(latency.get("shadow")),
+            "p_value": latency.get("p_value"),
+            "verdict": str(latency.get("verdict") or ""),
+        },
+        "compared": _num(body.get("compared")),
+        "mismatches": _num(body.get("mismatches")),
+        "real": real,
+        "noise": noise,
+        "examples": [
+            e for e in _dicts(ep.get("examples")) if isinstance(e.get("correlation_id"), str)
+        ],
+    }
+
+
+def endpoints_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [endpoint_view(e) for e in _dicts(data.get("endpoints"))]
+
+
 def endpoint_of(data: dict[str, Any], name: str) -> dict[str, Any] | None:
-    for e in data.get("endpoints") or []:
-        if isinstance(e, dict) and e.get("endpoint") == name:
+    for e in _dicts(data.get("endpoints")):
+        if e.get("endpoint") == name:
             return e
     return None
 
 
 def split_fields(endpoint: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(real differences, noise), each sorted by count, highest first."""
-    fields = [f for f in (endpoint.get("body") or {}).get("fields") or [] if isinstance(f, dict)]
-    fields.sort(key=lambda f: -(f.get("count") or 0))
+    fields = _dicts(_dict(endpoint.get("body")).get("fields"))
+    fields.sort(key=lambda f: -_num(f.get("count")))
     return [f for f in fields if not f.get("noise")], [f for f in fields if f.get("noise")]
 
 
@@ -92,37 +139,34 @@ def _marks(diff: list[dict[str, Any]]) -> dict[str, str]:
     return marks
 
 
-def _headers(records: dict[str, Any], role: str, part: str) -> list[tuple[str, str, str]]:
-    def hdrs(r: str) -> dict[str, str]:
-        rec = records.get(r) or {}
-        return (rec.get(part) or {}).get("headers") or {}
+def _headers(
+    records: dict[str, dict[str, Any]], role: str, part: str
+) -> list[tuple[str, str, str]]:
+    def hdrs(r: str) -> dict[str, Any]:
+        return _dict(_dict(records.get(r, {}).get(part)).get("headers"))
 
     mine = hdrs(role)
-    others = [hdrs(r) for r in ROLES if r != role and records.get(r)]
+    others = [hdrs(r) for r in ROLES if r != role and r in records]
     rows = []
-    for name in sorted(mine):
+    for name in sorted(mine, key=str):
         differs = any(o.get(name) != mine[name] for o in others)
-        rows.append((name, str(mine[name]), "diff" if differs else ""))
+        rows.append((str(name), str(mine[name]), "diff" if differs else ""))
     return rows
 
 
 def pair_sides(pair: dict[str, Any]) -> list[Side]:
     """Primary, shadow and (when captured) secondary, with the diff marked on each."""
-    records = pair.get("records") or {}
-    marks = _marks([d for d in pair.get("diff") or [] if isinstance(d, dict)])
-    statuses = {
-        r: ((records.get(r) or {}).get("response") or {}).get("status")
-        for r in ROLES
-        if records.get(r)
-    }
+    raw = _dict(pair.get("records"))
+    records: dict[str, dict[str, Any]] = {r: raw[r] for r in ROLES if isinstance(raw.get(r), dict)}
+    marks = _marks(_dicts(pair.get("diff")))
+    statuses = {r: _dict(rec.get("response")).get("status") for r, rec in records.items()}
     sides = []
     for role in ROLES:
         rec = records.get(role)
         if rec is None and role == "secondary":
             continue
-        status = statuses.get(role)
-        differs = any(s != status for s in statuses.values())
-        rec = rec or None
+        differs = any(s != statuses.get(role) for s in statuses.values())
+        request, response = _dict((rec or {}).get("request")), (rec or {}).get("response")
         sides.append(
             Side(
                 role=role,
@@ -130,8 +174,8 @@ def pair_sides(pair: dict[str, Any]) -> list[Side]:
                 status_mark="diff" if rec and differs else "",
                 request_headers=_headers(records, role, "request") if rec else [],
                 response_headers=_headers(records, role, "response") if rec else [],
-                request_body=render_body((rec or {}).get("request"), {}),
-                response_body=render_body((rec or {}).get("response"), marks),
+                request_body=render_body(request, {}),
+                response_body=render_body(_dict(response), marks),
             )
         )
     return sides

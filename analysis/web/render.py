@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from fastapi.responses import HTMLResponse
-from jinja2 import ChainableUndefined, Environment, PackageLoader
+from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'"
 PAGE_HEADERS = {
@@ -21,18 +22,23 @@ PAGE_HEADERS = {
 }
 
 
+def _is_num(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _pct(value: Any) -> str:
-    try:
-        return f"{float(value):.2%}"
-    except (TypeError, ValueError):
-        return "–"
+    return f"{value:.2%}" if _is_num(value) else "–"
 
 
 def _ms(value: Any) -> str:
-    try:
-        return f"{float(value):.1f} ms"
-    except (TypeError, ValueError):
-        return "–"
+    return f"{value:.1f} ms" if _is_num(value) else "–"
+
+
+def _jsontext(value: Any) -> str:
+    """A diff value as JSON text (escaped by autoescape like any other text)."""
+    if isinstance(value, Undefined):
+        return ""
+    return orjson.dumps(value, default=str).decode()
 
 
 def _seg(value: Any) -> str:
@@ -49,7 +55,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(pct=_pct, ms=_ms, seg=_seg)
+        self.env.filters.update(pct=_pct, ms=_ms, seg=_seg, jsontext=_jsontext)
 
     def html(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
