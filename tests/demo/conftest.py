@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from conftest import free_port
+
+from shadowdiff.demo.procs import free_port
 
 
 class ThreadServer:

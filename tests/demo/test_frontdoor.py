@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import free_port
 
+from shadowdiff.demo.procs import free_port
 from shadowdiff.frontdoor import (
     VIEWER_BODY_LIMIT,
     FrontDoor,
