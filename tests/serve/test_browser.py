@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page
 
-from serve.conftest import NIGHTS, TOKEN, report_id
+from serve.conftest import NIGHTS, TOKEN, free_port, report_id, wait_http
 from serve.reportdata import write_report
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,8 +41,6 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from conftest import free_port, wait_http
-
     root = tmp_path_factory.mktemp("reports")
     for night in range(1, 31):
         write_report(root, night)

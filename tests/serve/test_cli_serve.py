@@ -11,14 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from serve.conftest import TOKEN, report_id
+from serve.conftest import TOKEN, free_port, report_id, wait_http
 from serve.reportdata import write_report
 
 
 @pytest.fixture
 def served(reports_root: Path, subprocess_env: dict[str, str]) -> Iterator[str]:
-    from conftest import free_port, wait_http
-
     port = free_port()
     env = dict(subprocess_env, SHADOWDIFF_TOKEN=TOKEN)
     proc = subprocess.Popen(
