@@ -29,6 +29,9 @@ from edge.pool import Key, Pool, Resolver
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 _IN_PROGRESS = frozenset((0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY))
 CONNECTING, HANDSHAKE, SENDING, RECEIVING, DONE = range(5)
+# epoll rounds its timeout up to the next millisecond and closing sockets takes a
+# little while, so waiting stops this much before the deadline to return by it.
+CLEANUP_SECONDS = 0.001
 
 
 @dataclass
@@ -74,6 +77,7 @@ class Sender:
         self.pool, self.resolver, self.ssl_context = pool, resolver, ssl_context
 
     def send_all(self, mirrors: list[Mirror], deadline: float, method: str) -> list[Outcome]:
+        deadline -= CLEANUP_SECONDS
         jobs = [_Job(m, method == "HEAD", deadline) for m in mirrors]
         sel = selectors.DefaultSelector()
         try:

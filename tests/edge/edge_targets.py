@@ -41,6 +41,10 @@ class Target:
     kind: str
     delay: float = 1.0
     tls: ssl.SSLContext | None = None
+    # keep-alive edge cases: close a connection after this many answers (as an idle
+    # timeout would), or read the next request on it and close without answering
+    close_after: int | None = None
+    drop_after: int | None = None
     requests: list[Received] = field(default_factory=list)
     connections: int = 0
 
@@ -84,12 +88,15 @@ class Target:
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
             buf = b""
+            answered = 0
             while not self._closed.is_set():
                 request, buf = _read_request(conn, buf)
                 if request is None:
                     return
                 with self._lock:
                     self.requests.append(request)
+                if answered == self.drop_after:
+                    return
                 if self.kind == "hanging":
                     while conn.recv(65536):
                         pass
@@ -97,6 +104,9 @@ class Target:
                 if self.kind == "slow":
                     time.sleep(self.delay)
                 conn.sendall(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                answered += 1
+                if answered == self.close_after:
+                    return
         except OSError:
             pass
         finally:

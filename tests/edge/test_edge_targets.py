@@ -75,16 +75,30 @@ def test_warm_invocations_reuse_one_connection(fast, capsys):
     assert log_lines(capsys) == []
 
 
-def test_connection_closed_by_the_target_while_idle_is_replaced(fast):
-    pool = Pool()
-    handler = make_handler(config_for(fast.url), pool=pool)
-    invoke(handler)
-    key = ("http", "127.0.0.1", fast.port)
-    idle = pool.take(key)
-    assert idle is not None
-    idle.close()  # stands in for a keep-alive timeout on the target's side
-    invoke(handler)
-    assert len(fast.requests) == 2 and fast.connections == 2
+def test_connection_the_target_closed_while_idle_is_not_reused(capsys):
+    target = Target("fast", close_after=1)  # like a keep-alive timeout after each answer
+    try:
+        handler = make_handler(config_for(target.url), pool=Pool())
+        for _ in range(3):
+            invoke(handler)
+            time.sleep(0.05)  # let the FIN arrive, as it would between requests
+        assert len(target.requests) == 3 and target.connections == 3
+        assert log_lines(capsys) == []
+    finally:
+        target.close()
+
+
+def test_pooled_connection_dropped_mid_request_is_retried_once_on_a_fresh_one(capsys):
+    target = Target("fast", drop_after=1)  # answers once, then closes on the next request
+    try:
+        handler = make_handler(config_for(target.url), pool=Pool())
+        invoke(handler)
+        invoke(handler)
+        assert target.connections == 2
+        assert len(target.requests) == 3  # at least once: the dropped copy arrived too
+        assert log_lines(capsys) == []
+    finally:
+        target.close()
 
 
 def test_mirrors_to_all_targets_are_sent_concurrently(fast, hanging):
