@@ -24,17 +24,25 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="run the whole pipeline on this machine and serve its report",
-        description=__doc__,
+        description="Run the whole pipeline on this machine: a sample shop API (v1 primary, "
+        "v2 shadow, v1 secondary), the real collectors with a local dir sink, and a local "
+        "CloudFront stand-in running the real edge handler; drive traffic through it, write "
+        "the report and serve it. Everything goes under --out.",
     )
     parser.add_argument(
         "--out",
         type=Path,
         default=Path("demo-out"),
+        metavar="DIR",
         help="where records, configs, logs and reports go (default ./demo-out); "
         "the previous run's files there are replaced",
     )
     parser.add_argument(
-        "--port", type=_positive, default=None, help="report service port (default: a free one)"
+        "--port",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="report service port (default: a free one)",
     )
     parser.add_argument(
         "--no-serve",
@@ -42,10 +50,18 @@ def register(subparsers: Any) -> None:
         help="exit after writing the report instead of serving it",
     )
     parser.add_argument(
-        "--requests", type=_positive, default=3000, help="requests to drive (default 3000)"
+        "--requests",
+        type=_positive,
+        default=3000,
+        metavar="N",
+        help="requests to drive (default 3000)",
     )
     parser.add_argument(
-        "--concurrency", type=_positive, default=8, help="requests in flight (default 8)"
+        "--concurrency",
+        type=_positive,
+        default=8,
+        metavar="N",
+        help="requests in flight (default 8)",
     )
     parser.set_defaults(func=run)
 

@@ -34,6 +34,7 @@ from shadowdiff.demo.traffic import drive, plan
 from shadowdiff.timefmt import now_utc
 
 #: What a run owns inside ``--out`` and removes at the start of the next run.
+MARKER = ".shadowdiff-demo"
 OWNED = ("records", "reports", "logs", "config", "spool", "traffic.json")
 
 
@@ -194,7 +195,18 @@ def _serve(
 
 
 def _clear(out: Path) -> None:
+    """Empty what the previous run left in ``out``, which must be new, empty or a demo's own.
+
+    The marker file guards against ``--out ~`` wiping someone's ``logs`` or ``config``.
+    """
+    marker = out / MARKER
+    if out.is_dir() and any(out.iterdir()) and not marker.exists():
+        raise DemoError(
+            f"--out {out}: not empty and not made by shadowdiff demo (no {MARKER}); "
+            "name a new or empty directory"
+        )
     out.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by shadowdiff demo; a new run replaces what it wrote here\n")
     for name in OWNED:
         path = out / name
         if path.is_dir():
