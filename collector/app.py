@@ -25,15 +25,14 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
 import orjson
 
 from collector.capture import BodyTap, Exchange, RecordBuilder
+from collector.client import Upstream, UpstreamError, classify
 from collector.headers import response_headers_out, response_record_headers, split_request_headers
 from collector.metrics import CONTENT_TYPE, Metrics
 from collector.settings import CollectorSettings
 from collector.sinks import BaseSink, Item
-from collector.upstream import Upstream, classify
 from edge.signing import verify
 from shadowdiff.layout import partition_dir
 from shadowdiff.timefmt import now_utc
@@ -41,7 +40,7 @@ from shadowdiff.timefmt import now_utc
 log = logging.getLogger("shadowdiff.collector")
 CONTROL_PATHS = frozenset({"/healthz", "/metrics"})
 _TOO_LARGE = object()
-_UPSTREAM_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, OSError)
+_UPSTREAM_ERRORS = (UpstreamError, OSError)
 _JSON = [(b"content-type", b"application/json")]
 
 
@@ -108,6 +107,8 @@ class CollectorApp:
         self.host_header = self.upstream.host_header
         self.pending: set[asyncio.Task[None]] = set()
         self.semaphore: asyncio.Semaphore | None = None
+        self._hour: tuple[int, int, int, int] | None = None
+        self._partition = ""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -254,12 +255,19 @@ class CollectorApp:
                         }
                     )
                     started = True
-                async for chunk in resp.content.iter_any():
-                    if tap is not None:
-                        tap.feed(chunk)
-                    if send is not None:
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                end = time.perf_counter()
+                last = resp.take_all()  # the whole answer is often here already: one send
+                if last is None:
+                    last = b""
+                    async for chunk in resp.iter_chunks():
+                        if tap is not None:
+                            tap.feed(chunk)
+                        if send is not None:
+                            await send(
+                                {"type": "http.response.body", "body": chunk, "more_body": True}
+                            )
+                elif tap is not None:
+                    tap.feed(last)
+                end = resp.ended_at or time.perf_counter()
             except _UPSTREAM_ERRORS as exc:
                 await self._failed(exc, ex, send, started)
                 return
@@ -269,7 +277,7 @@ class CollectorApp:
             finally:
                 resp.release()
         if send is not None:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await send({"type": "http.response.body", "body": last, "more_body": False})
         if ex is not None:
             ex.status = resp.status
             ex.response_headers = response_record_headers(resp.raw_headers)
@@ -306,9 +314,11 @@ class CollectorApp:
             log.exception("could not build the record for %s", ex.correlation_id)
             self.metrics.dropped("encode_failed")
             return
-        item = Item(
-            line=line, key=ex.correlation_id, partition=partition_dir(ex.role, ex.received_at)
-        )
+        at = ex.received_at
+        hour = (at.year, at.month, at.day, at.hour)
+        if hour != self._hour:
+            self._hour, self._partition = hour, partition_dir(ex.role, at)
+        item = Item(line=line, key=ex.correlation_id, partition=self._partition)
         if self.sink.submit(item):
             self.metrics.records_captured.inc()
 

@@ -92,6 +92,8 @@ class RecordBuilder:
         self.deployment = deployment
         self.redact = redact_headers
         self.json = JsonRedactor(redact_json_fields)
+        self._second = -1
+        self._prefix = ""
 
     def _json_body(self, raw: bytes, headers: dict[str, str], complete: bool) -> bytes | None:
         """Apply JSON field redaction; None withholds a body that cannot be redacted.
@@ -115,6 +117,13 @@ class RecordBuilder:
         if redacted is None:
             return None
         return raw if redacted is plain else codecs.encode(coding, redacted)
+
+    def _captured_at(self, at: datetime) -> str:
+        """``format_ms``, with the part up to the second cached (it is strftime-heavy)."""
+        second = int(at.timestamp())
+        if second != self._second:
+            self._second, self._prefix = second, format_ms(at)[:20]
+        return f"{self._prefix}{at.microsecond // 1000:03d}Z"
 
     def record(self, ex: Exchange) -> CaptureRecord:
         from collector.headers import to_record
@@ -163,7 +172,7 @@ class RecordBuilder:
         return CaptureRecord(
             correlation_id=ex.correlation_id,
             role=ex.role,
-            captured_at=format_ms(ex.received_at),
+            captured_at=self._captured_at(ex.received_at),
             deployment=self.deployment,
             request=request,
             response=response,

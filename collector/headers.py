@@ -80,25 +80,33 @@ def split_request_headers(
     return out
 
 
-def response_headers_out(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
+def response_headers_out(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Upstream response headers to send back: everything but hop-by-hop."""
     return [(n, v) for n, v in raw if n.lower() not in HOP_BY_HOP]
 
 
-def to_record(pairs: list[tuple[str, str]] | list[tuple[bytes, bytes]]) -> dict[str, str]:
+def to_record(pairs: list[tuple[str, str]]) -> dict[str, str]:
     """Lower-case names, repeated headers joined with ``", "`` (CONTRACT §3)."""
     out: dict[str, str] = {}
     for name, value in pairs:
-        key = name.decode("latin-1").lower() if isinstance(name, bytes) else name.lower()
-        val = value.decode("latin-1") if isinstance(value, bytes) else value
+        key = name.lower()
         if key in out:
-            out[key] = out[key] + ", " + val
+            out[key] += ", " + value
         else:
-            out[key] = val
+            out[key] = value
     return out
 
 
-def response_record_headers(raw: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
-    return to_record(
-        [(n, v) for n, v in raw if n.decode("latin-1").lower() not in _RESPONSE_DROP_STR]
-    )
+def response_record_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The upstream's response headers as a record holds them (hop-by-hop left out)."""
+    out: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        if key in _RESPONSE_DROP_STR:
+            continue
+        val = value.decode("latin-1")
+        if key in out:
+            out[key] += ", " + val
+        else:
+            out[key] = val
+    return out

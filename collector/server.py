@@ -61,6 +61,7 @@ def serve(settings: CollectorSettings) -> int:
         access_log=False,
         log_config=None,
         server_header=False,
+        proxy_headers=False,
         date_header=False,
         timeout_graceful_shutdown=max(1, int(settings.grace_seconds * 0.4)),
         timeout_keep_alive=30,

@@ -19,10 +19,10 @@ Delivery is at least once.
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 from collector.metrics import Metrics
@@ -31,7 +31,6 @@ from collector.sinks.spool import Spool
 from shadowdiff.errors import SinkError
 
 log = logging.getLogger("shadowdiff.collector.sink")
-_STOP = object()
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -63,13 +62,18 @@ class BaseSink:
         self.flush_seconds = flush_seconds
         self.batch_bytes = batch_bytes
         self.batch_records = batch_records
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        # A deque, not queue.Queue: append/popleft are atomic under the GIL and
+        # cost no lock or thread wake-up per record; the worker polls it.
+        self._queue: deque[Item] = deque()
+        self.queue_size = queue_size
+        self._wake = threading.Event()
+        self._stopping = False
         self._thread: threading.Thread | None = None
         self._deadline: float | None = None  # set by close(): stop retrying after it
         self._replay_attempt = 0
         self._next_replay = 0.0
         self._spooled = self.spool.pending()
-        metrics.watch_queue(self._queue.qsize)
+        metrics.watch_queue(self.depth)
         metrics.spool_files.set(self._spooled)
 
     # ------------------------------------------------------------ backend API
@@ -86,15 +90,17 @@ class BaseSink:
         self._thread.start()
 
     def submit(self, item: Item) -> bool:
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
+        queue = self._queue
+        if len(queue) >= self.queue_size:
             self.metrics.dropped("queue_full")
             return False
+        queue.append(item)
+        if len(queue) == self.batch_records:
+            self._wake.set()
         return True
 
     def depth(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
 
     def spooled_batches(self) -> int:
         return self._spooled
@@ -105,13 +111,8 @@ class BaseSink:
         if self._thread is None:
             self._spool_rest()
             return
-        while True:
-            try:
-                self._queue.put(_STOP, timeout=0.1)
-                break
-            except queue.Full:
-                if time.monotonic() > self._deadline:
-                    break
+        self._stopping = True
+        self._wake.set()
         self._thread.join(max(0.1, timeout))
         if self._thread.is_alive():
             log.warning("sink %s did not drain within %.1fs", self.name, timeout)
@@ -126,60 +127,36 @@ class BaseSink:
         batch: list[Item] = []
         size = 0
         started = 0.0
-        stopping = False
-        while not stopping:
-            now = time.monotonic()
-            if batch:
-                wait = started + self.flush_seconds - now
-            elif self._spooled:
-                wait = self._next_replay - now
-            else:
-                wait = 1.0
-            try:
-                got = self._queue.get(timeout=max(0.001, min(wait, 1.0)))
-            except queue.Empty:
-                got = None
-            if got is _STOP:
-                stopping = True
-            elif isinstance(got, Item):
+        queue = self._queue
+        tick = min(0.05, self.flush_seconds)
+        while True:
+            self._wake.wait(tick)
+            self._wake.clear()
+            stopping = self._stopping
+            while queue:
+                item = queue.popleft()
                 if not batch:
                     started = time.monotonic()
-                batch.append(got)
-                size += len(got.line)
+                batch.append(item)
+                size += len(item.line)
+                if len(batch) >= self.batch_records or size >= self.batch_bytes:
+                    self._flush(batch)
+                    batch, size = [], 0
             now = time.monotonic()
-            if batch and (
-                stopping
-                or len(batch) >= self.batch_records
-                or size >= self.batch_bytes
-                or now - started >= self.flush_seconds
-            ):
+            if batch and (stopping or now - started >= self.flush_seconds):
                 self._flush(batch)
                 batch, size = [], 0
-            if not stopping and self._spooled and now >= self._next_replay:
+            if stopping:
+                return
+            if self._spooled and now >= self._next_replay:
                 self._replay()
-        self._drain_queue()
-
-    def _drain_queue(self) -> None:
-        batch: list[Item] = []
-        while True:
-            try:
-                got = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(got, Item):
-                batch.append(got)
-            if len(batch) >= self.batch_records:
-                self._flush(batch)
-                batch = []
-        if batch:
-            self._flush(batch)
 
     def _out_of_time(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
 
     def _flush(self, batch: list[Item]) -> None:
-        if self._spooled and not self._out_of_time():
-            # The sink is known to be down: do not wait on it, keep order of arrival.
+        if self._spooled or self._out_of_time():
+            # The sink is known to be down (or time is up): do not wait on it.
             self._to_spool(batch)
             return
         remaining = batch
@@ -256,12 +233,7 @@ class BaseSink:
     def _spool_rest(self) -> None:
         """After the worker stopped (or gave up): anything still queued goes to the spool."""
         rest: list[Item] = []
-        while True:
-            try:
-                got = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(got, Item):
-                rest.append(got)
+        while self._queue:
+            rest.append(self._queue.popleft())
         if rest:
             self._to_spool(rest)

@@ -41,7 +41,7 @@ def group_by_partition(items: list[Item]) -> dict[str, list[Item]]:
 
 def gzip_lines(items: list[Item]) -> bytes:
     """One gzip member holding the lines: a valid ``.jsonl.gz`` file or object."""
-    return gzip.compress(b"".join(i.line for i in items), compresslevel=5, mtime=0)
+    return gzip.compress(b"".join(i.line for i in items), compresslevel=1, mtime=0)
 
 
 class PartialWrite(Exception):

@@ -84,3 +84,35 @@ def test_custom_correlation_header_like_envoys_request_id_works(upstream, collec
     rec = wait_for(lambda: records(c, "envoy-1"))[0]
     assert rec["request"]["headers"]["x-request-id"] == "envoy-1"
     assert httpx.get(c.url + "/echo", headers={CID: "wrong-header"}).status_code == 400
+
+
+def test_head_answers_pass_through_and_the_pooled_connection_stays_usable(tap):
+    with httpx.Client(timeout=10) as client:
+        head = client.head(tap.url + "/big", headers={CID: "tap-head"})
+        assert head.status_code == 200 and head.content == b""
+        for i in range(5):  # the same pooled upstream connection, after a bodiless answer
+            assert client.get(tap.url + "/echo", headers={CID: f"tap-after-head-{i}"}).json()
+    rec = wait_for(lambda: records(tap, "tap-head"))[0]
+    assert rec["request"]["method"] == "HEAD" and rec["response"]["body_size"] == 0
+
+
+def test_large_bodies_stream_through_whole_and_are_captured_cut(tap):
+    resp = httpx.get(tap.url + "/big", headers={CID: "tap-big"}, timeout=10)
+    assert resp.content == b"x" * 300_000
+    rec = wait_for(lambda: records(tap, "tap-big"))[0]["response"]
+    assert rec["body_size"] == 300_000 and rec["body_truncated"] is True
+    assert len(rec["body"]) == 256 * 1024
+
+
+def test_many_concurrent_requests_each_get_their_own_answer(tap):
+    import concurrent.futures
+
+    def one(i):
+        r = httpx.get(tap.url + f"/echo?i={i}", headers={CID: f"conc-{i}"}, timeout=10)
+        return r.json()["query"] == f"i={i}"
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        assert all(pool.map(one, range(64)))
+    found = wait_for(lambda: len({r["correlation_id"] for r in read_local(Path(tap.sink))
+                                  if r["correlation_id"].startswith("conc-")}) == 64 or None, 15)  # fmt: skip
+    assert found
