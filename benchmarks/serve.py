@@ -32,11 +32,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-import orjson
+# benchmarks/analysis.py would shadow the ``analysis`` package (sys.path[0] is this
+# script's directory): drop that directory before importing anything of ours.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from shadowdiff.layout import partition_dir
-from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+
+from shadowdiff.layout import partition_dir  # noqa: E402
+from shadowdiff.record import (  # noqa: E402
+    CaptureRecord,
+    CaptureRequest,
+    CaptureResponse,
+    encode_body,
+)
 
 DAY = "2026-11-25"
 ENDPOINTS = [f"GET /api/v1/thing{i}/{{id}}" for i in range(12)]
