@@ -30,6 +30,9 @@ from edge.transport import Sender
 
 CONFIG_PATH = Path(__file__).with_name("config.json")
 Handler = Callable[[Any, Any], Any]
+# Answers that mean the collector refused the mirror (bad signature, auth), not that
+# the shadow application disagreed: those are worth a log line.
+REJECTED = frozenset((401, 403))
 
 # Kept across warm invocations of this sandbox: idle connections and DNS answers.
 POOL = Pool()
@@ -87,6 +90,9 @@ class Mirrorer:
             return
         deadline = started + self.config.budget_ms / 1000.0
         outcomes = self.sender.send_all(mirrors, deadline, viewer.method)
+        for o in outcomes:
+            if o.status in REJECTED:  # a signing-secret or auth mismatch with the collector
+                o.error, o.detail = "rejected", f"HTTP {o.status}"
         failed = [o for o in outcomes if o.error is not None]
         if failed:
             log(

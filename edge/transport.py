@@ -47,6 +47,16 @@ class Outcome:
     reused: bool = False
 
 
+_RESETS = frozenset((errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED))
+
+
+def _kind(err: int | None, state: int) -> str:
+    """``reset`` when the peer tore down a connection, whenever it happened; else by stage."""
+    if err in _RESETS:
+        return "reset"
+    return "connect" if state == CONNECTING else "reset"
+
+
 class _Failed(Exception):
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail)
@@ -126,7 +136,7 @@ class Sender:
             if job.outcome.reused and not job.retried and not job.buf and job.state != CONNECTING:
                 self._guard(job, sel, lambda: self._retry(job, sel))
                 return
-            kind = "connect" if job.state == CONNECTING else "reset"
+            kind = _kind(exc.errno, job.state)
             self._fail(job, sel, kind, f"{exc.__class__.__name__}: {exc.strerror or exc}")
 
     def _connect(
@@ -153,7 +163,9 @@ class Sender:
             if job.addresses:
                 self._next_address(job, sel)
                 return
-            raise _Failed("connect", f"{errno.errorcode.get(err, err)} connecting to {address}")
+            raise _Failed(
+                _kind(err, CONNECTING), f"{errno.errorcode.get(err, err)} connecting to {address}"
+            )
         self._attach(job, sock, CONNECTING, sel)
 
     def _attach(
@@ -174,7 +186,9 @@ class Sender:
                 if job.addresses:
                     self._next_address(job, sel)
                     return
-                raise _Failed("connect", f"{errno.errorcode.get(err, err)} from {job.target.url}")
+                raise _Failed(
+                    _kind(err, CONNECTING), f"{errno.errorcode.get(err, err)} from {job.target.url}"
+                )
             if job.target.scheme == "https":
                 sel.unregister(sock)
                 sock = self.ssl_context.wrap_socket(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +27,13 @@ def config_for(*urls: str, **extra: Any) -> dict[str, Any]:
 def request_of(event: dict[str, Any]) -> dict[str, Any]:
     request: dict[str, Any] = event["Records"][0]["cf"]["request"]
     return request
+
+
+def eventually(check: Any, timeout: float = 5.0) -> bool:
+    """Poll ``check()`` until true: a target's threads may lag the handler on a busy machine."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return bool(check())

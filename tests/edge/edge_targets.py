@@ -45,6 +45,7 @@ class Target:
     # timeout would), or read the next request on it and close without answering
     close_after: int | None = None
     drop_after: int | None = None
+    status: int = 202
     requests: list[Received] = field(default_factory=list)
     connections: int = 0
 
@@ -103,7 +104,7 @@ class Target:
                     return
                 if self.kind == "slow":
                     time.sleep(self.delay)
-                conn.sendall(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                conn.sendall(b"HTTP/1.1 %d X\r\ncontent-length: 0\r\n\r\n" % self.status)
                 answered += 1
                 if answered == self.close_after:
                     return
