@@ -48,7 +48,8 @@ def merge_examples(a: list[str], b: list[str], k: int = EXAMPLES_KEPT) -> list[s
 @dataclass(slots=True)
 class FieldStat:
     count: int = 0
-    shaped: int = 0  # pairs where both values had the same volatile shape
+    checked: int = 0  # pairs sampled for the auto-noise test (the first few per bucket)
+    shaped: int = 0  # of those, pairs where both values had the same volatile shape
     sketch: list[int] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
 
@@ -61,6 +62,7 @@ class FieldStat:
 
     def merge(self, other: FieldStat) -> None:
         self.count += other.count
+        self.checked += other.checked
         self.shaped += other.shaped
         self.sketch = merge_sketch(self.sketch, other.sketch)
         self.examples = merge_examples(self.examples, other.examples)

@@ -33,7 +33,7 @@ def noise_reasons(
         ):
             reason = "secondary"
         elif settings.auto_noise and is_auto_noise(
-            kind, stat.count, agg.compared, stat.shaped, stat.sketch
+            kind, stat.count, agg.compared, stat.checked, stat.shaped, stat.sketch
         ):
             reason = "auto"
         out[(path, kind)] = reason

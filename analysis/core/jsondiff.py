@@ -73,9 +73,9 @@ def _same(a: Any, b: Any, opts: DiffOptions) -> bool:
     if type(a) is not type(b) or a != b:
         return False
     if opts.guard_booleans and isinstance(a, dict | list):
-        return orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
-            b, option=orjson.OPT_SORT_KEYS
-        )
+        # ``==`` says True == 1; the serialised forms do not. Unequal text (key
+        # order, 1 vs 1.0) only means "walk it", which then decides exactly.
+        return orjson.dumps(a) == orjson.dumps(b)
     return True
 
 
@@ -143,9 +143,12 @@ def _walk(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff])
     elif not a_branch:
         out.setdefault((path, "removed"), (path, "removed", a, None))
         _emit_all(b, path, "added", False, out)
-    else:
+    elif not b_branch:
         _emit_all(a, path, "removed", True, out)
         out.setdefault((path, "added"), (path, "added", None, b))
+    else:  # a non-empty list against a non-empty object: no leaf in common
+        _emit_all(a, path, "removed", True, out)
+        _emit_all(b, path, "added", False, out)
 
 
 def _canonical_key(value: Any) -> bytes:

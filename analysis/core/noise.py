@@ -12,7 +12,9 @@
   characters with a digit — timestamps, UUIDs, hex and random IDs — with the
   same punctuation skeleton, or an epoch-sized number ≥ 1e9), and the shadow's
   values are mostly distinct. A removed field, a type change or a constant new
-  value therefore never qualifies.
+  value therefore never qualifies. Shapes and distinctness are measured on the
+  first ``SHAPE_SAMPLE`` differing pairs of each field in each bucket (a
+  sample; the rate uses every pair).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ AUTO_MIN_PAIRS = 5
 AUTO_MIN_RATE = 0.5
 AUTO_SHAPE_SHARE = 0.9
 SKETCH_SIZE = 64
+SHAPE_SAMPLE = 200
 _TOKEN = re.compile(r"[A-Za-z0-9_\-:.+/=]{8,200}\Z")
 _DIGIT = re.compile(r"\d")
-_ALNUM = re.compile(r"[A-Za-z0-9]")
+_SKELETON = str.maketrans(
+    dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "x")
+)
 
 
 class RuleMatcher:
@@ -63,7 +68,7 @@ def volatile_shape(value: Any) -> str | None:
     if isinstance(value, int | float):
         return "epoch-number" if abs(value) >= 1e9 else None
     if isinstance(value, str) and _TOKEN.match(value) and _DIGIT.search(value):
-        return _ALNUM.sub("x", value)
+        return value.translate(_SKELETON)
     return None
 
 
@@ -82,12 +87,15 @@ def distinct_estimate(sketch: list[int]) -> float:
     return (SKETCH_SIZE - 1) / (sketch[-1] / 2.0**64)
 
 
-def is_auto_noise(kind: str, count: int, compared: int, shaped: int, sketch: list[int]) -> bool:
-    if kind != "changed" or count < AUTO_MIN_PAIRS or compared <= 0:
+def is_auto_noise(
+    kind: str, count: int, compared: int, checked: int, shaped: int, sketch: list[int]
+) -> bool:
+    """``checked`` pairs were sampled; ``shaped`` of them kept a volatile shape on both sides."""
+    if kind != "changed" or count < AUTO_MIN_PAIRS or compared <= 0 or checked <= 0:
         return False
-    if count < AUTO_MIN_RATE * compared or shaped < AUTO_SHAPE_SHARE * count:
+    if count < AUTO_MIN_RATE * compared or shaped < AUTO_SHAPE_SHARE * checked:
         return False
-    return distinct_estimate(sketch) >= max(3.0, 0.5 * min(count, SKETCH_SIZE))
+    return distinct_estimate(sketch) >= max(3.0, 0.5 * min(checked, SKETCH_SIZE))
 
 
 def is_secondary_noise(

@@ -1,10 +1,11 @@
-"""One bucket of correlation IDs → a :class:`Partial`: dedupe, window, outer join, diff.
+"""One bucket of correlation IDs → a :class:`Partial`: validate, dedupe, window, join, diff.
 
-Records arrive as ``(sequence, line)`` where ``sequence`` is the read order
-(file index, line number); a repeated ``(correlation_id, role)`` keeps the
-first one read and counts the rest as ``duplicates`` (deduped before the
-window is applied, as the issue orders it). Lines were validated when they
-were read, so here they are only decoded.
+Lines arrive as ``(sequence, role, line)`` where ``sequence`` is the read
+order (file index, line number). Invalid lines are counted by reason
+(:func:`shadowdiff.validate.record_from_obj`) and skipped; records of a role
+their source does not keep are dropped; a repeated ``(correlation_id, role)``
+keeps the first one read and counts the rest as ``duplicates`` (deduped before
+the window is applied, as the issue orders it).
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from analysis.core.aggregate import (
     FieldStat,
     Partial,
     SignatureStat,
+    count_invalid,
     push_example,
 )
 from analysis.core.bodies import compare_bodies, compare_headers
 from analysis.core.endpoints import endpoint_name
 from analysis.core.jsondiff import DiffOptions, RawDiff
-from analysis.core.noise import value_hash, volatile_shape
+from analysis.core.noise import SHAPE_SAMPLE, value_hash, volatile_shape
 from analysis.core.settings import ReportSettings
+from shadowdiff.errors import InvalidRecord
 from shadowdiff.timefmt import parse as parse_time
+from shadowdiff.validate import record_from_obj
 
 Window = tuple[datetime | None, datetime | None]
 CLOUDFRONT_MARK = "_shadowdiff_cloudfront"
@@ -63,12 +67,24 @@ class BucketReducer:
         self.k = max(1, settings.examples_per_reason)
 
     # ------------------------------------------------------------ reduce
-    def reduce(self, lines: Iterable[tuple[tuple[int, int], bytes]]) -> Partial:
+    def reduce(self, lines: Iterable[tuple[tuple[int, int], str | None, bytes]]) -> Partial:
+        """``lines``: (read order, role the source keeps or None, raw line)."""
         partial = Partial()
         latest: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
         dups = 0
-        for seq, line in lines:
-            obj = orjson.loads(line)
+        for seq, keep_role, line in lines:
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                count_invalid(partial, "not JSON")
+                continue
+            try:
+                record_from_obj(obj)
+            except InvalidRecord as exc:
+                count_invalid(partial, exc.reason)
+                continue
+            if keep_role is not None and obj["role"] != keep_role:
+                continue
             key = (obj["correlation_id"], obj["role"])
             have = latest.get(key)
             if have is not None:
@@ -152,7 +168,8 @@ class BucketReducer:
                 stat = agg.fields[fk] = FieldStat()
             stat.count += 1
             push_example(stat.examples, cid, 3)
-            if auto and kind == "changed":
+            if auto and kind == "changed" and stat.checked < SHAPE_SAMPLE:
+                stat.checked += 1
                 shape = volatile_shape(sv)
                 if shape is not None and shape == volatile_shape(pv):
                     stat.shaped += 1

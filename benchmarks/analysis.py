@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Benchmark ``shadowdiff report`` end to end, from gzip files to the report folder.
+
+Not a test: it prints a table. For each N it generates N pairs of ~2 KB JSON
+bodies (5 % divergent; a timestamp and a request UUID that differ in every
+body, i.e. noise) as gzip files in the contract layout, runs the report
+command as a child process and reports pairs/s and peak RSS (the sum over
+the command's process tree, sampled every 0.1 s, and the largest single
+process from ``getrusage(RUSAGE_CHILDREN)``). In the same run, for a small N,
+a naive baseline — pandas frame of every record in memory, deepdiff on every
+pair — is timed for comparison.
+
+The machine is shared (2 cores, several engineers): numbers move with load.
+
+    .venv/bin/python benchmarks/analysis.py                 # N = 100k and 1M, baseline 2k
+    .venv/bin/python benchmarks/analysis.py --sizes 20000   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import multiprocessing
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+T0 = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
+PAIRS_PER_FILE = 20_000
+DIVERGENT = 0.05
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def make_body(rng: random.Random, i: int) -> dict:
+    items = [
+        {
+            "sku": f"SKU-{rng.randrange(10**6):06d}",
+            "name": rng.choice(["lamp", "chair", "table", "desk", "shelf"]) + f" model {j}",
+            "price": round(rng.uniform(1, 500), 2),
+            "qty": rng.randrange(1, 9),
+            "in_stock": rng.random() > 0.2,
+            "tags": rng.sample(["new", "sale", "eco", "wood", "metal", "gift"], 3),
+            "dims": {
+                "w": rng.randrange(10, 200),
+                "h": rng.randrange(10, 200),
+                "d": rng.randrange(10, 90),
+            },
+        }
+        for j in range(9)
+    ]
+    return {
+        "id": i,
+        "user": {
+            "id": rng.randrange(10**6),
+            "name": f"user {i}",
+            "email": f"u{i}@example.com",
+            "tier": "gold",
+        },
+        "items": items,
+        "total": round(sum(it["price"] * it["qty"] for it in items), 2),
+        "currency": "EUR",
+        "links": {"self": f"/orders/{i}", "next": f"/orders/{i + 1}"},
+    }
+
+
+def _diverge(rng: random.Random, body: dict) -> None:
+    kind = rng.randrange(3)
+    if kind == 0:
+        body["items"][rng.randrange(9)]["price"] = round(body["items"][0]["price"] + 1.0, 2)
+    elif kind == 1:
+        del body["user"]["tier"]
+    else:
+        body["total"] = str(body["total"])
+
+
+def _record(cid: str, role: str, at: datetime, path: str, body: dict, latency: float) -> bytes:
+    return orjson.dumps(
+        {
+            "schema": "shadowdiff.capture/1",
+            "correlation_id": cid,
+            "role": role,
+            "captured_at": _ts(at),
+            "deployment": role,
+            "request": {"method": "GET", "path": path, "query": "", "headers": {}, "body": None},
+            "response": {
+                "status": 200,
+                "headers": {"content-type": "application/json"},
+                "body": orjson.dumps(body).decode(),
+                "body_size": 0,
+                "body_sha256": "",
+            },
+            "latency_ms": latency,
+            "error": None,
+        }
+    )
+
+
+def _write_file(args: tuple[str, int, int, int]) -> None:
+    root, start, stop, seed = args
+    rng = random.Random(seed)
+    at = T0 + timedelta(seconds=start * 0.05)
+    hour_dir = f"dt={at:%Y-%m-%d}/hour={at:%H}"
+    outs = {}
+    for role in ("primary", "shadow"):
+        d = Path(root) / f"role={role}" / hour_dir
+        d.mkdir(parents=True, exist_ok=True)
+        outs[role] = gzip.open(d / f"part-{start:09d}.jsonl.gz", "wb", compresslevel=1)  # noqa: SIM115
+    for i in range(start, stop):
+        cid = uuid.UUID(int=rng.getrandbits(128)).hex
+        body = make_body(rng, i)
+        when = T0 + timedelta(seconds=i * 0.05)
+        path = f"/orders/{i % 5000}" if i % 3 else f"/users/{i % 977}/cart"
+        p = dict(body, generated_at=_ts(when), request_id=str(uuid.UUID(int=rng.getrandbits(128))))
+        s = orjson.loads(orjson.dumps(body))
+        if rng.random() < DIVERGENT:
+            _diverge(rng, s)
+        s.update(
+            generated_at=_ts(when + timedelta(milliseconds=7)),
+            request_id=str(uuid.UUID(int=rng.getrandbits(128))),
+        )
+        outs["primary"].write(_record(cid, "primary", when, path, p, rng.uniform(8, 30)) + b"\n")
+        outs["shadow"].write(_record(cid, "shadow", when, path, s, rng.uniform(8, 31)) + b"\n")
+    for fh in outs.values():
+        fh.close()
+
+
+def generate(root: Path, n: int) -> None:
+    if (root / ".complete").exists():
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    chunks = [(str(root), a, min(n, a + PAIRS_PER_FILE), a) for a in range(0, n, PAIRS_PER_FILE)]
+    with multiprocessing.Pool(2) as pool:
+        pool.map(_write_file, chunks)
+    (root / ".complete").touch()
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def run_report(data: Path, out: Path) -> tuple[float, int, int, float]:
+    """(seconds, peak tree RSS bytes, largest single process RSS bytes, CPU seconds)."""
+    exe = Path(sys.executable).with_name("shadowdiff")
+    shutil.rmtree(out, ignore_errors=True)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu0 = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(exe), "report", "--records", str(data), "--out", str(out)], stdout=subprocess.DEVNULL
+    )
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    rc = proc.wait()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    t.join()
+    if rc != 0:
+        raise SystemExit(f"report exited {rc}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    single = usage.ru_maxrss * 1024
+    cpu = usage.ru_utime + usage.ru_stime - cpu0
+    return elapsed, peak, single if single > before * 1024 else before * 1024, cpu
+
+
+def naive(data: Path) -> float:
+    """pandas frame of every record + deepdiff on every pair: pairs/s."""
+    import pandas as pd
+    from deepdiff import DeepDiff
+
+    start = time.perf_counter()
+    rows = []
+    for f in sorted(data.rglob("*.jsonl.gz")):
+        with gzip.open(f, "rb") as fh:
+            rows.extend(orjson.loads(line) for line in fh)
+    frame = pd.DataFrame(rows)
+    prim = frame[frame.role == "primary"].drop_duplicates("correlation_id")
+    shad = frame[frame.role == "shadow"].drop_duplicates("correlation_id")
+    joined = prim.merge(shad, on="correlation_id", suffixes=("_p", "_s"))
+    n = 0
+    for rp, rs in zip(joined.response_p, joined.response_s, strict=True):
+        DeepDiff(
+            orjson.loads(rp["body"]),
+            orjson.loads(rs["body"]),
+            exclude_paths=["root['generated_at']", "root['request_id']"],
+        )
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
+    ap.add_argument("--baseline", type=int, default=2_000)
+    ap.add_argument(
+        "--dir", default=os.path.join(tempfile.gettempdir(), "shadowdiff-bench-analysis")
+    )
+    args = ap.parse_args()
+    base = Path(args.dir)
+    print(
+        f"machine: {os.cpu_count()} cores, shared with other jobs; load average {os.getloadavg()[0]:.2f}"
+    )
+    rows = []
+    small = base / f"n{args.baseline}"
+    generate(small, args.baseline)
+    cpu0 = time.process_time()
+    rate = naive(small)
+    cpu = time.process_time() - cpu0
+    rows.append(
+        (
+            "naive (pandas + deepdiff every pair)",
+            args.baseline,
+            args.baseline / rate,
+            rate,
+            None,
+            None,
+            cpu,
+        )
+    )
+    secs, peak, single, cpu = run_report(small, base / "out-small")
+    rows.append(("shadowdiff report", args.baseline, secs, args.baseline / secs, peak, single, cpu))
+    for n in args.sizes:
+        data = base / f"n{n}"
+        t0 = time.perf_counter()
+        generate(data, n)
+        gen = time.perf_counter() - t0
+        secs, peak, single, cpu = run_report(data, base / f"out-{n}")
+        rows.append(("shadowdiff report", n, secs, n / secs, peak, single, cpu))
+        print(
+            f"  (generated N={n} in {gen:.0f}s; load average {os.getloadavg()[0]:.2f})", flush=True
+        )
+    print()
+    cores = os.cpu_count() or 1
+    print(
+        f"| {'what':<38} | {'N pairs':>9} | {'wall s':>7} | {'pairs/s':>8} | {'CPU s':>7} "
+        f"| {'pairs/CPU-s':>11} | {'peak RSS tree':>13} | {'max RSS 1 proc':>14} |"
+    )
+    print(
+        f"|{'-' * 40}|{'-' * 10}:|{'-' * 8}:|{'-' * 9}:|{'-' * 8}:|{'-' * 12}:|{'-' * 14}:|{'-' * 15}:|"
+    )
+    for what, n, secs, rate, peak, single, cpu in rows:
+        pk = f"{peak / 2**20:.0f} MiB" if peak else "-"
+        sg = f"{single / 2**20:.0f} MiB" if single else "-"
+        print(
+            f"| {what:<38} | {n:>9,} | {secs:>7.1f} | {rate:>8,.0f} | {cpu:>7.1f} "
+            f"| {n / cpu if cpu else 0:>11,.0f} | {pk:>13} | {sg:>14} |"
+        )
+    print(
+        f"\npairs/CPU-s x {cores} cores = what an idle machine would give; the wall rate "
+        "depends on how busy the shared machine is."
+    )
+    print("targets: >= 20,000 pairs/s end to end; peak RSS <= 1 GiB at 1M and sub-linear in N")
+
+
+if __name__ == "__main__":
+    main()
