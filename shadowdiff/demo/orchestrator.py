@@ -58,12 +58,19 @@ def run_demo(settings: DemoSettings) -> int:
     out = settings.out.resolve()
     _clear(out)
     children = Children(out / "logs")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Ctrl-C, kill and a closed terminal all end in the same clean stop. SIGINT is set
+    # explicitly: a shell starts background jobs with it ignored, and Python keeps that.
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_interrupt),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, _raise_interrupt),
+    }
     try:
         return _pipeline(settings, out, children, console)
     finally:
         children.stop_all()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _pipeline(settings: DemoSettings, out: Path, children: Children, console: Any) -> int:

@@ -35,11 +35,15 @@ def _unbuilt(*commands: str) -> list[str]:
     return [name for name in commands if name.split()[0] in placeholders]
 
 
-def _demo(out: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+def _demo(
+    out: Path, env: dict[str, str], *extra: str, sigint_ignored: bool = False
+) -> subprocess.Popen[str]:
     argv = [sys.executable, "-m", "shadowdiff", "demo", "--out", str(out), *extra]
+    # A shell starts background jobs with SIGINT ignored; the demo must still stop on it.
+    preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     return subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=preexec,
     )  # fmt: skip
 
 
@@ -166,7 +170,8 @@ def test_ctrl_c_stops_every_process_the_demo_started(tmp_path):
     if missing:
         pytest.skip(f"not built yet: {', '.join(missing)}")
     out = tmp_path / "out"
-    proc = _demo(out, {**os.environ, "PYTHONUNBUFFERED": "1"}, "--no-serve", "--requests", "100000")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = _demo(out, env, "--no-serve", "--requests", "100000", sigint_ignored=True)
     try:
         deadline = time.monotonic() + 90
         assert proc.stdout is not None
