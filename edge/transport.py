@@ -127,14 +127,16 @@ class Sender:
             step()
         except _Failed as exc:
             self._fail(job, sel, exc.kind, exc.detail)
-        except ssl.SSLError as exc:
-            kind = "tls" if job.state in (CONNECTING, HANDSHAKE) else "protocol"
-            self._fail(job, sel, kind, f"{exc.__class__.__name__}: {exc.reason or exc}")
         except http1.ProtocolError as exc:
             self._fail(job, sel, "protocol", str(exc))
-        except OSError as exc:
+        except OSError as exc:  # ssl.SSLError included
             if job.outcome.reused and not job.retried and not job.buf and job.state != CONNECTING:
+                # a pooled connection the target had already given up on: one fresh try
                 self._guard(job, sel, lambda: self._retry(job, sel))
+                return
+            if isinstance(exc, ssl.SSLError):
+                kind = "tls" if job.state in (CONNECTING, HANDSHAKE) else "protocol"
+                self._fail(job, sel, kind, f"{exc.__class__.__name__}: {exc.reason or exc}")
                 return
             kind = _kind(exc.errno, job.state)
             self._fail(job, sel, kind, f"{exc.__class__.__name__}: {exc.strerror or exc}")
