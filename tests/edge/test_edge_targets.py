@@ -8,12 +8,15 @@ measured by benchmarks/edge_overhead.py.
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
 from edge_support import config_for, event_names, eventually, load_event, request_of
 from edge_targets import Target, self_signed
 
+from edge import handler as edge_handler
+from edge import pool as pool_module
 from edge.handler import make_handler
 from edge.pool import Pool
 
@@ -194,3 +197,29 @@ def test_unsampled_or_filtered_requests_are_tagged_but_not_mirrored(fast):
     cfg = {"targets": [{"url": fast.url, "role": "shadow", "sample_rate": 0.0}]}
     invoke(make_handler(cfg, pool=Pool()))
     assert fast.requests == []
+
+
+def test_slow_dns_costs_at_most_the_budget_and_its_answer_serves_the_next_request(
+    fast, monkeypatch, capsys
+):
+    real = socket.getaddrinfo
+    calls = []
+
+    def slow_getaddrinfo(*args, **kwargs):
+        calls.append(args[0])
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pool_module.socket, "getaddrinfo", slow_getaddrinfo)
+    monkeypatch.setattr(pool_module, "DNS_TTL_SECONDS", 60.0)
+    resolver = pool_module.Resolver()
+    monkeypatch.setattr(edge_handler, "RESOLVER", resolver)
+    handler = make_handler(config_for(f"http://localhost:{fast.port}"), pool=Pool())
+    _, elapsed, _ = invoke(handler)
+    assert elapsed < BUDGET_MS / 1000 + 0.3  # well under the 0.5 s lookup
+    assert log_lines(capsys)[0]["targets"][0]["error"] == "timeout"
+    assert eventually(lambda: resolver.wait(resolver.start("localhost", fast.port), 0) is not None)
+    invoke(handler)
+    invoke(handler)
+    assert log_lines(capsys) == []
+    assert len(fast.requests) == 2 and calls == ["localhost"]
