@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -231,14 +230,13 @@ class CollectorApp:
     ) -> None:
         """Send upstream; stream the answer to ``send`` when given; capture into ``ex``."""
         assert self.semaphore is not None
-        timing = SimpleNamespace(sent=None)
         tap = BodyTap(self.settings.body_limit) if ex is not None else None
         started = False
         async with self.semaphore:
             self.metrics.forwarded.inc()
             t0 = time.perf_counter()
             try:
-                resp = await self.upstream.open(method, raw_path, query, headers, body, timing)
+                resp = await self.upstream.open(method, raw_path, query, headers, body)
             except _UPSTREAM_ERRORS as exc:
                 await self._failed(exc, ex, send, started)
                 return
@@ -282,7 +280,7 @@ class CollectorApp:
             ex.status = resp.status
             ex.response_headers = response_record_headers(resp.raw_headers)
             ex.response_body = tap
-            ex.latency_ms = (end - (timing.sent or t0)) * 1000.0
+            ex.latency_ms = (end - (resp.sent_at or t0)) * 1000.0
             self.capture(ex)
 
     async def _failed(

@@ -136,7 +136,8 @@ class Response:
 
     __slots__ = (
         "buffered", "chunks", "conn", "done", "ended_at", "error", "got_bytes", "head_only",
-        "keep_alive", "paused", "pool", "raw_headers", "status", "timer", "until_close", "waiter",
+        "keep_alive", "paused", "pool", "raw_headers", "sent_at", "status", "timer", "until_close",
+        "waiter",
     )  # fmt: skip
 
     def __init__(self, conn: _Connection, pool: Upstream, head_only: bool) -> None:
@@ -154,6 +155,7 @@ class Response:
         self.got_bytes = False
         self.error: UpstreamError | None = None
         self.ended_at = 0.0
+        self.sent_at = 0.0
         self.waiter: asyncio.Future[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
 
@@ -308,22 +310,21 @@ class Upstream:
         query: str,
         headers: list[tuple[str, str]],
         body: bytes,
-        timing: Any,
     ) -> Response:
         """Send the request and wait for the status line and headers."""
         data = self.request_bytes(method, raw_path, query, headers, body)
         conn = self._reuse()
         reused = conn is not None
         try:
-            return await self._exchange(conn or await self._connect(), method, data, timing)
+            return await self._exchange(conn or await self._connect(), method, data)
         except UpstreamError as exc:
             if not (reused and exc.kind == "upstream_closed" and method in IDEMPOTENT):
                 raise
             if getattr(exc, "got_bytes", True):
                 raise
-        return await self._exchange(await self._connect(), method, data, timing)
+        return await self._exchange(await self._connect(), method, data)
 
-    async def _exchange(self, conn: _Connection, method: str, data: bytes, timing: Any) -> Response:
+    async def _exchange(self, conn: _Connection, method: str, data: bytes) -> Response:
         assert self.loop is not None
         resp = Response(conn, self, head_only=method == "HEAD")
         conn.exchange = resp
@@ -335,7 +336,7 @@ class Upstream:
             error.got_bytes = False  # type: ignore[attr-defined]
             raise error
         conn.transport.write(data)
-        timing.sent = time.perf_counter()
+        resp.sent_at = time.perf_counter()  # first byte handed to the socket
         if resp.status is None and not resp.done:
             try:
                 await resp._wait()

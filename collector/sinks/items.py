@@ -16,7 +16,7 @@ from shadowdiff.layout import partition_dir
 from shadowdiff.timefmt import parse
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Item:
     line: bytes  # one JSON Lines line, newline included
     key: str  # correlation id (Kinesis partition key)

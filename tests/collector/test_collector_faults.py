@@ -130,3 +130,51 @@ def test_sink_down_for_a_while_then_back_loses_nothing(upstream, collectors, mon
         assert c.metric("shadowdiff_collector_records_replayed_total") >= 20
     finally:
         stop_proc(moto)
+
+
+def _raw_upstream(answer: bytes):
+    """A one-shot-per-connection upstream that writes ``answer`` and closes."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, f"http://127.0.0.1:{srv.getsockname()[1]}"
+
+
+def test_body_delimited_by_connection_close_is_captured_whole(collectors):
+    srv, url = _raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nhello-until-close"
+    )
+    try:
+        c = collectors(url, "primary")
+        resp = httpx.get(c.url + "/", headers={CID: "close-1"}, timeout=10)
+        assert resp.content == b"hello-until-close"
+        rec = wait_for(lambda: read_local(Path(c.sink)), 15)[0]
+        assert rec["response"]["body"] == "hello-until-close"
+    finally:
+        srv.close()
+
+
+def test_garbage_from_the_upstream_is_a_protocol_error_record(collectors):
+    srv, url = _raw_upstream(b"SMTP ready\r\n\r\n")
+    try:
+        c = collectors(url, "shadow")
+        send_mirrors(c, "garbage", 1)
+        rec = wait_for(lambda: read_local(Path(c.sink)), 15)[0]
+        assert rec["response"] is None and rec["error"]["kind"] == "protocol"
+    finally:
+        srv.close()
