@@ -20,6 +20,7 @@ from analysis.core.noise import SKETCH_SIZE, merge_sketch
 
 FieldKey = tuple[str, str]  # (path, kind)
 EXAMPLES_KEPT = 5
+FIELD_EXAMPLES = 3
 SUMMARY_KEYS = (
     "primary_records",
     "shadow_records",
@@ -65,7 +66,7 @@ class FieldStat:
         self.checked += other.checked
         self.shaped += other.shaped
         self.sketch = merge_sketch(self.sketch, other.sketch)
-        self.examples = merge_examples(self.examples, other.examples)
+        self.examples = merge_examples(self.examples, other.examples, FIELD_EXAMPLES)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,7 @@ class SignatureStat:
 
 @dataclass(slots=True)
 class EndpointAgg:
+    k: int = EXAMPLES_KEPT  # examples kept per reason and per signature
     pairs: int = 0
     status_mismatches: int = 0
     errors: int = 0
@@ -114,11 +116,11 @@ class EndpointAgg:
                 self.signatures[sig] = sstat
             else:
                 have.count += sstat.count
-                have.examples = merge_examples(have.examples, sstat.examples)
+                have.examples = merge_examples(have.examples, sstat.examples, self.k)
         for fk, n in o.sec_fields.items():
             self.sec_fields[fk] = self.sec_fields.get(fk, 0) + n
         for reason, ids in o.examples.items():
-            self.examples[reason] = merge_examples(self.examples.get(reason, []), ids)
+            self.examples[reason] = merge_examples(self.examples.get(reason, []), ids, self.k)
         self.slowest = sorted(set(self.slowest) | set(o.slowest))[:EXAMPLES_KEPT]
 
     def referenced(self) -> set[str]:
@@ -135,6 +137,7 @@ class EndpointAgg:
 
 @dataclass(slots=True)
 class Partial:
+    k: int = EXAMPLES_KEPT
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMMARY_KEYS, 0))
     invalid_reasons: dict[str, int] = field(default_factory=dict)
     endpoints: dict[str, EndpointAgg] = field(default_factory=dict)
@@ -146,7 +149,7 @@ class Partial:
     def endpoint(self, name: str) -> EndpointAgg:
         agg = self.endpoints.get(name)
         if agg is None:
-            agg = self.endpoints[name] = EndpointAgg()
+            agg = self.endpoints[name] = EndpointAgg(k=self.k)
         return agg
 
     def see(self, moment: datetime) -> None:

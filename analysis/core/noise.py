@@ -10,7 +10,8 @@
   compared pairs (and at least ``AUTO_MIN_PAIRS``), where in ≥ 90 % of those
   pairs both sides hold a value of the same volatile shape (a token of 8+
   characters with a digit — timestamps, UUIDs, hex and random IDs — with the
-  same punctuation skeleton, or an epoch-sized number ≥ 1e9), and the shadow's
+  same punctuation skeleton; every ISO 8601 date-time is one shape, with or
+  without fractions; or an epoch-sized number ≥ 1e9), and the shadow's
   values are mostly distinct. A removed field, a type change or a constant new
   value therefore never qualifies. Shapes and distinctness are measured on the
   first ``SHAPE_SAMPLE`` differing pairs of each field in each bucket (a
@@ -34,6 +35,9 @@ SKETCH_SIZE = 64
 SHAPE_SAMPLE = 200
 _TOKEN = re.compile(r"[A-Za-z0-9_\-:.+/=]{8,200}\Z")
 _DIGIT = re.compile(r"\d")
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([Zz]|[+-]\d{2}:?\d{2})?\Z"
+)
 _SKELETON = str.maketrans(
     dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "x")
 )
@@ -68,6 +72,8 @@ def volatile_shape(value: Any) -> str | None:
     if isinstance(value, int | float):
         return "epoch-number" if abs(value) >= 1e9 else None
     if isinstance(value, str) and _TOKEN.match(value) and _DIGIT.search(value):
+        if _DATETIME.match(value):
+            return "timestamp"  # fractions and offsets come and go: one shape
         return value.translate(_SKELETON)
     return None
 

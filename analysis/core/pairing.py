@@ -18,6 +18,7 @@ import orjson
 
 from analysis.core.aggregate import (
     EXAMPLES_KEPT,
+    FIELD_EXAMPLES,
     EndpointAgg,
     FieldStat,
     Partial,
@@ -69,7 +70,7 @@ class BucketReducer:
     # ------------------------------------------------------------ reduce
     def reduce(self, lines: Iterable[tuple[tuple[int, int], str | None, bytes]]) -> Partial:
         """``lines``: (read order, role the source keeps or None, raw line)."""
-        partial = Partial()
+        partial = Partial(k=self.k)
         latest: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
         dups = 0
         for seq, keep_role, line in lines:
@@ -167,7 +168,7 @@ class BucketReducer:
             if stat is None:
                 stat = agg.fields[fk] = FieldStat()
             stat.count += 1
-            push_example(stat.examples, cid, 3)
+            push_example(stat.examples, cid, FIELD_EXAMPLES)
             if auto and kind == "changed" and stat.checked < SHAPE_SAMPLE:
                 stat.checked += 1
                 shape = volatile_shape(sv)
