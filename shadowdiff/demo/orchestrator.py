@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import quote
 
 from shadowdiff.demo.commands import (
     APPS,
@@ -82,7 +83,7 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     edge_cfg, report_cfg = write_configs(
         out / "config", col_url["shadow"], col_url["secondary"], secret
     )
-    console.print(f"[bold]shadowdiff demo[/] → {out}")
+    console.print(f"[bold]shadowdiff demo[/] → {out}", soft_wrap=True)
 
     apps = [
         children.start(f"app-{name}", app_argv(version, _port(app_url[name])))
@@ -195,10 +196,24 @@ def _serve(
     child = children.start("serve", serve_argv(reports, records, port))
     base = f"http://127.0.0.1:{port}"
     children.wait_ready(child, base, health="/healthz")
-    console.print(f"\n[bold green]Report:[/] {base}/reports/{report['id']}")
-    console.print(f"All reports: {base}/   ·   API: {base}/docs   ·   Ctrl-C stops everything")
+    console.print(f"\n[bold green]Report:[/] {base}/reports/{report['id']}", soft_wrap=True)
+    example = _first_example(report, "status")
+    if example:
+        pair = f"{base}/pairs/{quote(example, safe='')}"
+        console.print(f"A planted 5xx, side by side: {pair}", soft_wrap=True)
+    console.print(
+        f"All reports: {base}/   ·   API: {base}/docs   ·   Ctrl-C stops everything", soft_wrap=True
+    )
     code = child.proc.wait()
     raise DemoError(f"shadowdiff serve exited with status {code} (log {child.log})")
+
+
+def _first_example(report: dict[str, Any], reason: str) -> str | None:
+    for endpoint in report.get("endpoints", []):
+        for example in endpoint.get("examples", []):
+            if example.get("reason") == reason and example.get("correlation_id"):
+                return str(example["correlation_id"])
+    return None
 
 
 def _clear(out: Path) -> None:

@@ -64,7 +64,7 @@ def print_summary(console: Any, report: dict[str, Any], report_dir: Path) -> Non
     console.print(f"{noise_count(report)} differing fields recognised as noise (ids, timestamps)")
     if report.get("_exit_status") == 3:
         console.print("The fail_on thresholds are crossed (exit status 3), as v2 was built to do.")
-    console.print(f"Files: {report_dir}/report.html, report.md, report.json")
+    console.print(f"Files: {report_dir}/report.html, report.md, report.json", soft_wrap=True)
 
 
 def _matrix(status: dict[str, Any]) -> str:
