@@ -14,11 +14,19 @@ import io
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from shadowdiff.errors import SourceError
 
 GZIP_MAGIC = b"\x1f\x8b"
+_IsalError: type[Exception] = zlib.error
+try:
+    from isal import igzip as _igzip
+    from isal import isal_zlib
+
+    _IsalError = cast(type[Exception], isal_zlib.error)
+except ImportError:  # pragma: no cover - isal is in the analysis extra
+    _igzip = None  # type: ignore[assignment]
 SLACK = timedelta(hours=1)  # a collector may file a record under the next hour
 
 
@@ -53,7 +61,7 @@ def iter_lines(part: Part) -> Iterator[bytes]:
         with part.open() as raw:
             head = raw.read(2)
             rest = io.BufferedReader(_Prefixed(head, raw), 1 << 20)
-            stream: Any = gzip.GzipFile(fileobj=rest) if head == GZIP_MAGIC else rest
+            stream: Any = _gunzip(rest) if head == GZIP_MAGIC else rest
             first = stream.readline()
             if first.startswith(W3C_PREFIX):
                 yield from cloudfront_lines(first, stream, part.name)
@@ -61,12 +69,19 @@ def iter_lines(part: Part) -> Iterator[bytes]:
             if first:
                 yield first
             yield from stream
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, EOFError, zlib.error, _IsalError) as exc:
         raise SourceError(f"cannot read {part.name}: {_why(exc)}") from exc
 
 
+def _gunzip(raw: IO[bytes]) -> Any:
+    """ISA-L's gzip reader when installed (about 3x faster than zlib's), else the stdlib's."""
+    if _igzip is not None:
+        return _igzip.IGzipFile(fileobj=raw)  # type: ignore[no-untyped-call]
+    return gzip.GzipFile(fileobj=raw)
+
+
 def _why(exc: BaseException) -> str:
-    if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
+    if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error | _IsalError):
         return f"corrupt or truncated gzip ({exc})"
     return str(exc) or type(exc).__name__
 
