@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -218,4 +219,35 @@ def test_a_step_that_fails_stops_everything_and_says_which_in_one_line(tmp_path)
     (line,) = proc.stderr.strip().splitlines()
     assert "serve" in line and "serve.log" in line
     started = json.loads((out / "logs" / "processes.json").read_text())
+    assert [p["name"] for p in started if _alive(p["pid"])] == []
+
+
+def test_the_report_is_served_until_ctrl_c_and_then_everything_stops(tmp_path):
+    missing = _unbuilt("collector", "edge serve", "report", "serve")
+    if missing:
+        pytest.skip(f"not built yet: {', '.join(missing)}")
+    out = tmp_path / "out"
+    proc = _demo(out, {**os.environ, "PYTHONUNBUFFERED": "1"}, "--requests", "60")
+    try:
+        assert proc.stdout is not None
+        report_url = None
+        for line in proc.stdout:
+            if line.startswith("Report: "):
+                report_url = line.split()[-1]
+            if "Ctrl-C stops everything" in line:
+                break
+        assert report_url, "the demo printed no report URL"
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(report_url, timeout=30) as resp:
+            assert resp.status == 200
+            assert "GET /search" in resp.read().decode()
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    started = json.loads((out / "logs" / "processes.json").read_text())
+    assert "serve" in {p["name"] for p in started}
     assert [p["name"] for p in started if _alive(p["pid"])] == []
