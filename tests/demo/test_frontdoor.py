@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -321,3 +323,46 @@ def test_with_the_real_edge_handler_mirror_and_primary_share_one_signed_correlat
         now=time.time(),
     )
     assert reason is None
+
+
+def _gzip_app(payload: bytes) -> Any:
+    """A primary that answers with a gzip-encoded body and a redirect on /old."""
+    encoded = gzip.compress(payload)
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/old":
+            headers = [(b"location", b"/new"), (b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 301, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers = [
+            (b"content-type", b"application/octet-stream"),
+            (b"content-encoding", b"gzip"),
+            (b"content-length", str(len(encoded)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for start in range(0, len(encoded), 100_000):  # in pieces, as a real origin streams
+            chunk = encoded[start : start + 100_000]
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def test_the_answer_streams_back_byte_for_byte_still_encoded(serve_app):
+    payload = os.urandom(1_500_000)
+    primary = serve_app(_gzip_app(payload))
+    door = serve_app(FrontDoor(_tagging_handler([]), primary.url))
+    with httpx.stream("GET", door.url + "/big") as resp:
+        raw = b"".join(resp.iter_raw())
+    assert resp.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(raw) == payload
+
+
+def test_redirects_go_back_to_the_viewer_unfollowed(serve_app):
+    primary = serve_app(_gzip_app(b""))
+    door = serve_app(FrontDoor(_tagging_handler([]), primary.url))
+    resp = httpx.get(door.url + "/old", follow_redirects=False)
+    assert (resp.status_code, resp.headers["location"]) == (301, "/new")
