@@ -176,7 +176,6 @@ class FrontDoor:
             await self._http(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -232,6 +231,12 @@ class FrontDoor:
             status, headers, raw = response_parts(result)
             await _start(send, status, headers + cf_id)
             await send({"type": "http.response.body", "body": raw})
+            return
+        if not isinstance(result, dict) or "uri" not in result or "method" not in result:
+            # CloudFront's LambdaValidationError: the function returned neither shape.
+            await _plain(
+                send, 502, f"edge handler returned no request or response: {result!r:.200}\n"
+            )
             return
         await self._forward(result, bytes(body), send, cf_id)
 

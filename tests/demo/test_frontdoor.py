@@ -366,3 +366,10 @@ def test_redirects_go_back_to_the_viewer_unfollowed(serve_app):
     door = serve_app(FrontDoor(_tagging_handler([]), primary.url))
     resp = httpx.get(door.url + "/old", follow_redirects=False)
     assert (resp.status_code, resp.headers["location"]) == (301, "/new")
+
+
+def test_a_handler_that_returns_neither_shape_answers_502(serve_app):
+    door = serve_app(FrontDoor(lambda event, context: None, "http://127.0.0.1:9"))
+    resp = httpx.get(door.url + "/")
+    assert resp.status_code == 502
+    assert "no request or response" in resp.text
