@@ -30,6 +30,7 @@ from shadowdiff.record import ErrorKind
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _HIGH_WATER = 1024 * 1024
+_WHOLE_BODY = 64 * 1024
 _IDLE_SECONDS = 4.0  # below the common 5 s server keep-alive timeout (uvicorn's default)
 
 
@@ -90,13 +91,20 @@ class _Connection(asyncio.Protocol):
         if 100 <= status < 200:
             return  # interim answer: the real one follows
         resp.status = status
-        names = {n.lower() for n, _ in resp.raw_headers}
+        length: int | None = None
+        chunked = False
+        for name, value in resp.raw_headers:
+            lower = name.lower()
+            if lower == b"content-length":
+                length = int(value) if value.strip().isdigit() else None
+            elif lower == b"transfer-encoding":
+                chunked = True
         resp.until_close = (
-            b"content-length" not in names
-            and b"transfer-encoding" not in names
-            and status not in (204, 304)
-            and not resp.head_only
+            length is None and not chunked and status not in (204, 304) and not resp.head_only
         )
+        # A small body of known length is awaited whole before the caller goes on:
+        # one hand-off and one write to the client instead of three.
+        resp.whole = length is not None and length <= _WHOLE_BODY
         resp.wake()
         if resp.head_only:
             self.on_message_complete()
@@ -137,7 +145,7 @@ class Response:
     __slots__ = (
         "buffered", "chunks", "conn", "done", "ended_at", "error", "got_bytes", "head_only",
         "keep_alive", "paused", "pool", "raw_headers", "sent_at", "status", "timer", "until_close",
-        "waiter",
+        "waiter", "whole",
     )  # fmt: skip
 
     def __init__(self, conn: _Connection, pool: Upstream, head_only: bool) -> None:
@@ -156,6 +164,7 @@ class Response:
         self.error: UpstreamError | None = None
         self.ended_at = 0.0
         self.sent_at = 0.0
+        self.whole = False
         self.waiter: asyncio.Future[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
 
@@ -337,7 +346,7 @@ class Upstream:
             raise error
         conn.transport.write(data)
         resp.sent_at = time.perf_counter()  # first byte handed to the socket
-        if resp.status is None and not resp.done:
+        while not resp.done and (resp.status is None or resp.whole):
             try:
                 await resp._wait()
             except BaseException:
