@@ -27,9 +27,7 @@ def content_type(headers: dict[str, str] | None) -> str:
 
 
 def is_json_type(ctype: str) -> bool:
-    return ctype == "application/json" or (
-        ctype.startswith("application/") and ctype.endswith("+json")
-    )
+    return ctype == "application/json" or ctype.endswith("+json")
 
 
 def _decompress(raw: bytes, encoding: str) -> bytes:

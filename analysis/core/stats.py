@@ -12,11 +12,12 @@ MIN_PAIRS = 20
 
 
 def percentiles(values: Sequence[float] | Any) -> dict[str, float]:
+    """numpy's default (linear) percentiles, unrounded so checks can recompute them exactly."""
     arr = np.asarray(values, dtype=float)
     if arr.size == 0:
         return {"p50": 0.0, "p90": 0.0, "p99": 0.0}
     p50, p90, p99 = np.percentile(arr, [50, 90, 99])
-    return {"p50": round(float(p50), 3), "p90": round(float(p90), 3), "p99": round(float(p99), 3)}
+    return {"p50": float(p50), "p90": float(p90), "p99": float(p99)}
 
 
 def mann_whitney_p(primary: Sequence[float] | Any, shadow: Sequence[float] | Any) -> float:

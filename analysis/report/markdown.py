@@ -34,7 +34,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             lat = ep["latency_ms"]
             lines.append(
                 f"| `{_cell(ep['endpoint'])}` | {ep['pairs']} | {ep['status']['mismatches']} | "
-                f"{ep['body']['mismatches']} | {lat['primary']['p50']} → {lat['shadow']['p50']} | "
+                f"{ep['body']['mismatches']} | {lat['primary']['p50']:.1f} → {lat['shadow']['p50']:.1f} | "
                 f"{lat['verdict']} |"
             )
         more = len(report["endpoints"]) - len(eps)

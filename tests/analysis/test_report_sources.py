@@ -197,3 +197,32 @@ def test_corrupt_gzip_raises_source_error_naming_the_file(tmp_path):
     (part,) = open_source(str(bad), None).parts(None, None)
     with pytest.raises(SourceError, match=r"x\.jsonl\.gz"):
         list(iter_lines(part))
+
+
+def test_cloudfront_logs_in_s3_are_filtered_by_the_hour_in_their_names(aws_env, tmp_path):
+    s3 = boto3.client("s3")
+    bucket = f"cf-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    body = CF_HEADER + _cf_line("r1", 200, 0.01)
+    s3.put_object(
+        Bucket=bucket, Key="logs/E2X.2026-11-25-10.aaaa.gz", Body=gzip.compress(body.encode())
+    )
+    s3.put_object(
+        Bucket=bucket, Key="logs/E2X.2026-11-25-20.bbbb.gz", Body=gzip.compress(b"\x00broken")
+    )
+    src = open_source(f"s3://{bucket}/logs", "primary", {"s3": s3})
+    names = [p.name for p in src.parts(T0, T0 + timedelta(hours=1))]
+    assert names == [f"s3://{bucket}/logs/E2X.2026-11-25-10.aaaa.gz"]
+    write_records(tmp_path / "s", [rec("r1", "shadow", body={})])
+    out = tmp_path / "out"
+    argv = [
+        "report",
+        "--primary",
+        f"s3://{bucket}/logs",
+        "--shadow",
+        str(tmp_path / "s"),
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--since", "2026-11-25T10:00:00Z", "--until", "2026-11-25T11:00:00Z"]) == 0
+    assert json.loads((out / "report.json").read_text())["summary"]["pairs"] == 1
