@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import math
 import selectors
 import socket
 import ssl
@@ -29,9 +30,6 @@ from edge.pool import Key, Pool, Resolver
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 _IN_PROGRESS = frozenset((0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY))
 CONNECTING, HANDSHAKE, SENDING, RECEIVING, DONE = range(5)
-# epoll rounds its timeout up to the next millisecond and closing sockets takes a
-# little while, so waiting stops this much before the deadline to return by it.
-CLEANUP_SECONDS = 0.001
 
 
 @dataclass
@@ -45,6 +43,25 @@ class Outcome:
     error: str | None = None
     detail: str = ""
     reused: bool = False
+
+
+def _new_selector() -> selectors.BaseSelector:
+    """poll(2) where there is one: precise whole-millisecond timeouts, no FD_SETSIZE cap."""
+    if hasattr(selectors, "PollSelector"):
+        return selectors.PollSelector()
+    return selectors.DefaultSelector()  # pragma: no cover - platforms without poll
+
+
+def _poll_timeout(deadline: float) -> float:
+    """The longest wait that cannot end after ``deadline``; 0 when under a millisecond is left.
+
+    poll(2) counts whole milliseconds and ``selectors`` rounds up, so this waits
+    the whole milliseconds left (half a millisecond under, so float error cannot
+    round up to the next one) and gives away the fraction rather than sleeping it
+    off: one wake-up per wait, because each wake-up can be late on a busy machine.
+    """
+    whole = math.floor((deadline - time.monotonic()) * 1000.0)
+    return (whole - 0.5) / 1000.0 if whole > 0 else 0.0
 
 
 _RESETS = frozenset((errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED))
@@ -87,9 +104,8 @@ class Sender:
         self.pool, self.resolver, self.ssl_context = pool, resolver, ssl_context
 
     def send_all(self, mirrors: list[Mirror], deadline: float, method: str) -> list[Outcome]:
-        deadline -= CLEANUP_SECONDS
         jobs = [_Job(m, method == "HEAD", deadline) for m in mirrors]
-        sel = selectors.DefaultSelector()
+        sel = _new_selector()
         try:
             fresh = []
             for job in jobs:
@@ -103,12 +119,12 @@ class Sender:
                 addresses = self.resolver.wait(lookup, deadline)
                 self._guard(job, sel, functools.partial(self._connect, job, addresses, sel))
             while sel.get_map():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                for key, _ in sel.select(remaining):
+                timeout = _poll_timeout(deadline)
+                for key, _ in sel.select(timeout):
                     job = key.data
                     self._guard(job, sel, functools.partial(self._step, job, sel))
+                if timeout <= 0.0:
+                    break  # that was the last look
         finally:
             for job in jobs:
                 if job.state != DONE:
