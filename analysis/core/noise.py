@@ -7,15 +7,16 @@
   the primary/secondary noise rate by BOTH margins: ``raw - noise >
   secondary_absolute`` and ``raw > noise * (1 + secondary_relative)``.
 - ``auto``: a volatile value. Kind ``changed`` only, in at least half the
-  compared pairs (and at least ``AUTO_MIN_PAIRS``), where in ≥ 90 % of those
-  pairs both sides hold a value of the same volatile shape (a token of 8+
-  characters with a digit — timestamps, UUIDs, hex and random IDs — with the
-  same punctuation skeleton; every ISO 8601 date-time is one shape, with or
-  without fractions; or an epoch-sized number ≥ 1e9), and the shadow's
-  values are mostly distinct. A removed field, a type change or a constant new
-  value therefore never qualifies. Shapes and distinctness are measured on the
-  first ``SHAPE_SAMPLE`` differing pairs of each field in each bucket (a
-  sample; the rate uses every pair).
+  compared pairs (and at least ``AUTO_MIN_PAIRS``), where in ≥ 80 % of those
+  pairs both sides hold a value of the same volatile shape, and the shadow's
+  values are mostly distinct. Volatile shapes: any ISO 8601 date or
+  date-time (one shape, with or without fractions or offset); a token of
+  8–200 characters without spaces that has a digit or both letter cases
+  (UUIDs, hex, base62/64 IDs), compared by length and punctuation; an integer
+  ≥ 1e5 (random IDs, epochs); a float ≥ 1e9 (epoch seconds). A removed field, a
+  type change or a constant new value therefore never qualifies. Shapes and
+  distinctness are measured on the first ``SHAPE_SAMPLE`` differing pairs of
+  each field in each bucket (a sample; the rate uses every pair).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from analysis.core.settings import ReportSettings
 
 AUTO_MIN_PAIRS = 5
 AUTO_MIN_RATE = 0.5
-AUTO_SHAPE_SHARE = 0.9
+AUTO_SHAPE_SHARE = 0.8
 SKETCH_SIZE = 64
 SHAPE_SAMPLE = 200
 _TOKEN = re.compile(r"[A-Za-z0-9_\-:.+/=]{8,200}\Z")
@@ -39,8 +40,10 @@ _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([Zz]|[+-]\d{2}:?\d{2})?\Z"
 )
 _SKELETON = str.maketrans(
-    dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "x")
+    dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", "x")
 )
+_LOWER = re.compile(r"[a-z]")
+_UPPER = re.compile(r"[A-Z]")
 
 
 class RuleMatcher:
@@ -69,12 +72,15 @@ def volatile_shape(value: Any) -> str | None:
     """The shape of a value that looks volatile, or None when it does not."""
     if value is None or value is True or value is False:
         return None
-    if isinstance(value, int | float):
-        return "epoch-number" if abs(value) >= 1e9 else None
-    if isinstance(value, str) and _TOKEN.match(value) and _DIGIT.search(value):
+    if isinstance(value, int):
+        return "big-number" if abs(value) >= 1e5 else None  # random integer IDs, epochs
+    if isinstance(value, float):
+        return "big-number" if abs(value) >= 1e9 else None  # epoch seconds with fractions
+    if isinstance(value, str) and _TOKEN.match(value):
         if _DATETIME.match(value):
             return "timestamp"  # fractions and offsets come and go: one shape
-        return value.translate(_SKELETON)
+        if _DIGIT.search(value) or (_LOWER.search(value) and _UPPER.search(value)):
+            return value.translate(_SKELETON)  # UUIDs, hex, base62/64 tokens
     return None
 
 

@@ -47,6 +47,22 @@ def test_systematic_changes_are_never_auto_noise(tmp_path):
     assert ep["body"]["mismatches"] == 30
 
 
+def test_random_integer_ids_and_urlsafe_tokens_are_auto_noise(tmp_path):
+    import random
+    import secrets
+
+    rng = random.Random(3)
+    records = []
+    for i in range(40):
+        p = {"n": rng.randrange(10**9), "tok": secrets.token_urlsafe(8), "price": 10 + i}
+        s = {"n": rng.randrange(10**9), "tok": secrets.token_urlsafe(8), "price": 11 + i}
+        records += pair(f"c{i:03d}", p, s, at=later(i))
+    f = fields(endpoint(report_for(tmp_path, records), "GET /users/{id}"))
+    assert f[("$.n", "changed")]["noise_reason"] == "auto"
+    assert f[("$.tok", "changed")]["noise_reason"] == "auto"
+    assert f[("$.price", "changed")]["noise"] is False  # small numbers: a real change
+
+
 def test_a_field_changing_in_few_pairs_is_not_auto_noise(tmp_path):
     records = []
     for i in range(40):
@@ -125,4 +141,7 @@ def test_volatile_shapes():
     assert volatile_shape(str(uuid.uuid4())) == volatile_shape(str(uuid.uuid4()))
     assert volatile_shape("hello") is None and volatile_shape("abcdefghij") is None
     assert volatile_shape(True) is None and volatile_shape(42) is None
-    assert volatile_shape(1764064800123) == "epoch-number"
+    assert volatile_shape(1764064800123) == volatile_shape(123456) == "big-number"
+    assert volatile_shape(1764064800.5) == "big-number" and volatile_shape(99.5) is None
+    assert volatile_shape("aB-cD_eFgH") == volatile_shape("Zz_9y-xWvU")  # base64url tokens
+    assert volatile_shape("lowercaseword") is None
