@@ -25,8 +25,8 @@ DEFAULT_CORRELATION_HEADER = "x-shadow-correlation-id"
 # rotation age and size of the files the sink writes.
 _SINK_DEFAULTS: dict[str, tuple[float, int, int]] = {
     # kind: (flush seconds, batch bytes, batch records)
-    "local": (5.0, 8 * 1024 * 1024, 20_000),
-    "s3": (10.0, 16 * 1024 * 1024, 50_000),
+    "local": (1.0, 8 * 1024 * 1024, 20_000),
+    "s3": (5.0, 16 * 1024 * 1024, 50_000),
     "kinesis": (1.0, 5 * 1024 * 1024, 5_000),
 }
 
@@ -41,7 +41,7 @@ class SinkSettings:
     stream: str = ""  # kinesis
     spool_dir: Path = Path(".")
     queue_size: int = 100_000
-    flush_seconds: float = 5.0
+    flush_seconds: float = 1.0
     batch_bytes: int = 8 * 1024 * 1024
     batch_records: int = 20_000
 

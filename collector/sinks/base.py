@@ -53,7 +53,7 @@ class BaseSink:
         spool_dir: Path,
         metrics: Metrics,
         queue_size: int = 100_000,
-        flush_seconds: float = 5.0,
+        flush_seconds: float = 1.0,
         batch_bytes: int = 8 * 1024 * 1024,
         batch_records: int = 20_000,
     ) -> None:
