@@ -44,6 +44,13 @@ def register(subparsers: Any) -> None:
         help="exit 3 when e.g. 'status_mismatch_rate > 0.01' holds (repeatable)",
     )
     parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    parser.add_argument(
+        "--work-dir",
+        metavar="DIR",
+        default=None,
+        help="where the temporary spill files go (default: the system temp dir); "
+        "needs about the uncompressed size of the input",
+    )
     parser.set_defaults(func=run)
 
 
@@ -95,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         fail_on=settings.fail_on + extra,
         workers=args.workers,
+        work_dir=args.work_dir,
     )
     bar, update = _progress()
     if bar is not None:

@@ -237,3 +237,11 @@ def test_progress_output_stays_quiet_when_not_a_tty(tmp_path, data, subprocess_e
     )
     assert proc.returncode == 0 and proc.stderr == ""
     assert proc.stdout.count("\n") == 1
+
+
+def test_spill_files_go_to_the_work_dir_and_are_removed(tmp_path, data):
+    work = tmp_path / "work"
+    work.mkdir()
+    code, report = run(data, tmp_path / "out", "--work-dir", str(work))
+    assert code == 0 and report["summary"]["pairs"] > 0
+    assert list(work.iterdir()) == []
