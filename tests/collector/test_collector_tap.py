@@ -116,3 +116,32 @@ def test_many_concurrent_requests_each_get_their_own_answer(tap):
     found = wait_for(lambda: len({r["correlation_id"] for r in read_local(Path(tap.sink))
                                   if r["correlation_id"].startswith("conc-")}) == 64 or None, 15)  # fmt: skip
     assert found
+
+
+def test_upstream_base_path_is_prepended_and_nothing_escapes_the_upstream(upstream, collectors):
+    c = collectors(upstream + "/echo/base", "primary")
+    got = httpx.get(c.url + "/sub/x?q=1", headers={CID: "base-1"}).json()
+    assert got["raw_path"] == "/echo/base/sub/x" and got["query"] == "q=1"
+    # An absolute-form or //host target still goes to the configured upstream only.
+    with httpx.Client() as client:
+        got = client.get(c.url + "//evil.example.com/steal", headers={CID: "base-2"}).json()
+    assert got["raw_path"] == "/echo/base//evil.example.com/steal"
+    import socket
+
+    port = int(c.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"GET http://evil.example.com/steal HTTP/1.1\r\nHost: evil.example.com\r\n"
+            b"x-shadow-correlation-id: base-3\r\nconnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert b" 200 " in answer.split(b"\r\n", 1)[0]
+    assert b'"raw_path":"/echo/base/steal"' in answer
+
+
+def test_admin_port_serves_only_the_control_routes(tap):
+    assert httpx.get(tap.admin_url + "/healthz", headers={CID: "x"}).json()["role"] == "primary"
+    assert httpx.get(tap.admin_url + "/echo").status_code == 404
+    assert "shadowdiff_collector_queue_depth" in httpx.get(tap.admin_url + "/metrics").text
