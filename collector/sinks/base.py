@@ -128,6 +128,7 @@ class BaseSink:
         size = 0
         started = 0.0
         queue = self._queue
+        spool = self.spool
         tick = min(0.05, self.flush_seconds)
         while True:
             self._wake.wait(tick)
@@ -138,10 +139,12 @@ class BaseSink:
                 if not batch:
                     started = time.monotonic()
                 batch.append(item)
+                spool.journal(item.line)
                 size += len(item.line)
                 if len(batch) >= self.batch_records or size >= self.batch_bytes:
                     self._flush(batch)
                     batch, size = [], 0
+            spool.sync_journal()
             now = time.monotonic()
             if batch and (stopping or now - started >= self.flush_seconds):
                 self._flush(batch)
@@ -155,6 +158,12 @@ class BaseSink:
         return self._deadline is not None and time.monotonic() >= self._deadline
 
     def _flush(self, batch: list[Item]) -> None:
+        try:
+            self._deliver_or_spool(batch)
+        finally:
+            self.spool.end_journal()  # the batch is delivered or spooled: no longer at risk
+
+    def _deliver_or_spool(self, batch: list[Item]) -> None:
         if self._spooled or self._out_of_time():
             # The sink is known to be down (or time is up): do not wait on it.
             self._to_spool(batch)
