@@ -1,6 +1,8 @@
 """The Hive-style partition layout every object or file sink writes.
 
-``<prefix>/role=<role>/dt=YYYY-MM-DD/hour=HH/<unique-name>.jsonl.gz``
+``<prefix>/role=<role>/dt=YYYY-MM-DD/hour=HH/<unique-name>.jsonl.gz``, optionally
+with a ``bucket=NN`` level after ``hour=HH`` (see :func:`bucket_of`) so a
+distributed reader can pair each bucket's roles without a shuffle.
 
 Writers call :func:`partition_dir`; readers call :func:`parse_partition` and
 :func:`hours_between` to list only the partitions a time window needs.
@@ -19,9 +21,25 @@ ROLES = ("primary", "shadow", "secondary")
 _PART = re.compile(r"(?:^|/)(role|dt|hour|bucket)=([^/]+)")
 
 
-def partition_dir(role: str, moment: datetime) -> str:
-    """``role=shadow/dt=2026-11-25/hour=07`` for a record captured at ``moment`` (UTC)."""
-    return f"role={role}/dt={moment:%Y-%m-%d}/hour={moment:%H}"
+def bucket_of(correlation_id: str, n: int) -> int:
+    """The ``bucket=NN`` of a correlation id: the sum of its code points mod ``n``.
+
+    Not a good hash, but the only one Firehose's JQ dynamic partitioning can
+    compute (``.correlation_id | explode | add % N``), and every writer of one
+    deployment must agree on it (and on ``n``) for the level to be usable.
+    """
+    if not 1 <= n <= 100:
+        raise ValueError(f"bucket count must be 1..100, got {n}")
+    return sum(map(ord, correlation_id)) % n
+
+
+def partition_dir(role: str, moment: datetime, bucket: int | None = None) -> str:
+    """``role=shadow/dt=2026-11-25/hour=07`` for a record captured at ``moment`` (UTC).
+
+    With ``bucket`` (from :func:`bucket_of`), one more level: ``.../hour=07/bucket=03``.
+    """
+    base = f"role={role}/dt={moment:%Y-%m-%d}/hour={moment:%H}"
+    return base if bucket is None else f"{base}/bucket={bucket:02d}"
 
 
 def object_name(moment: datetime | None = None, suffix: str = ".jsonl.gz") -> str:

@@ -3,7 +3,8 @@
 Every bucket of correlation IDs is reduced to a :class:`Partial` by
 :func:`analysis.core.pairing.reduce_bucket` (the map) and partials are folded
 with :func:`merge` (the reduce), in any grouping and order: sums, min/max,
-concatenated latency samples, and "k smallest" example lists and sketches.
+latency sketches and bottom-k samples (:mod:`analysis.core.latency`), and
+"k smallest" example lists and sketches.
 Noise and verdicts need the whole night, so they are decided only by
 :mod:`analysis.core.finalize` on the merged result. The same functions run
 in a process pool today and on Dask later.
@@ -16,6 +17,7 @@ from bisect import insort
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from analysis.core.latency import DEFAULT_K, LatencySample
 from analysis.core.noise import SKETCH_SIZE, merge_sketch
 
 FieldKey = tuple[str, str]  # (path, kind)
@@ -86,8 +88,7 @@ class EndpointAgg:
     compared: int = 0
     sec_compared: int = 0
     matrix: dict[str, int] = field(default_factory=dict)
-    lat_primary: array[float] = field(default_factory=lambda: array("d"))
-    lat_shadow: array[float] = field(default_factory=lambda: array("d"))
+    latency: LatencySample = field(default_factory=LatencySample)
     fields: dict[FieldKey, FieldStat] = field(default_factory=dict)
     signatures: dict[frozenset[FieldKey], SignatureStat] = field(default_factory=dict)
     sec_fields: dict[FieldKey, int] = field(default_factory=dict)
@@ -102,8 +103,7 @@ class EndpointAgg:
         self.sec_compared += o.sec_compared
         for key, n in o.matrix.items():
             self.matrix[key] = self.matrix.get(key, 0) + n
-        self.lat_primary.extend(o.lat_primary)
-        self.lat_shadow.extend(o.lat_shadow)
+        self.latency.merge(o.latency)
         for fk, stat in o.fields.items():
             mine = self.fields.get(fk)
             if mine is None:
@@ -123,6 +123,15 @@ class EndpointAgg:
             self.examples[reason] = merge_examples(self.examples.get(reason, []), ids, self.k)
         self.slowest = sorted(set(self.slowest) | set(o.slowest))[:EXAMPLES_KEPT]
 
+    @property
+    def lat_primary(self) -> array[float]:
+        """The sampled primary latencies (every one while the sample is exact)."""
+        return array("d", self.latency.sample()[0].tobytes())
+
+    @property
+    def lat_shadow(self) -> array[float]:
+        return array("d", self.latency.sample()[1].tobytes())
+
     def referenced(self) -> set[str]:
         ids: set[str] = set()
         for stat in self.fields.values():
@@ -138,6 +147,7 @@ class EndpointAgg:
 @dataclass(slots=True)
 class Partial:
     k: int = EXAMPLES_KEPT
+    lat_k: int = DEFAULT_K  # bottom-k latency sample size per endpoint
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMMARY_KEYS, 0))
     invalid_reasons: dict[str, int] = field(default_factory=dict)
     endpoints: dict[str, EndpointAgg] = field(default_factory=dict)
@@ -149,7 +159,7 @@ class Partial:
     def endpoint(self, name: str) -> EndpointAgg:
         agg = self.endpoints.get(name)
         if agg is None:
-            agg = self.endpoints[name] = EndpointAgg(k=self.k)
+            agg = self.endpoints[name] = EndpointAgg(k=self.k, latency=LatencySample(self.lat_k))
         return agg
 
     def see(self, moment: datetime) -> None:

@@ -13,7 +13,7 @@ from analysis.core.aggregate import EndpointAgg, FieldKey, Partial
 from analysis.core.bodies import is_header_path
 from analysis.core.noise import RuleMatcher, is_auto_noise, is_secondary_noise
 from analysis.core.settings import ReportSettings
-from analysis.core.stats import cdf_points, latency_block
+from analysis.core.stats import latency_chart, latency_summary
 
 
 def noise_reasons(
@@ -80,9 +80,7 @@ def endpoint_report(
             }
         )
     fields.sort(key=lambda f: (f["noise"], -f["count"], f["path"], f["kind"]))
-    latency = latency_block(
-        agg.lat_primary, agg.lat_shadow, settings.latency_alpha, settings.latency_min_effect
-    )
+    latency = latency_summary(agg.latency, settings.latency_alpha, settings.latency_min_effect)
     examples: list[dict[str, str]] = []
     for reason, ids in (
         ("status", agg.examples.get("status", [])),
@@ -99,7 +97,7 @@ def endpoint_report(
         "latency_ms": latency,
         "body": {"compared": agg.compared, "mismatches": mismatches, "fields": fields},
         "examples": examples,
-        "chart": {"primary": cdf_points(agg.lat_primary), "shadow": cdf_points(agg.lat_shadow)},
+        "chart": latency_chart(agg.latency),
     }
     report["severity"] = severity(report)
     return report, noise

@@ -70,7 +70,7 @@ class BucketReducer:
     # ------------------------------------------------------------ reduce
     def reduce(self, lines: Iterable[tuple[tuple[int, int], str | None, bytes]]) -> Partial:
         """``lines``: (read order, role the source keeps or None, raw line)."""
-        partial = Partial(k=self.k)
+        partial = Partial(k=self.k, lat_k=self.settings.latency_sample)
         latest: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
         dups = 0
         for seq, keep_role, line in lines:
@@ -142,8 +142,7 @@ class BucketReducer:
         agg.matrix[cell] = agg.matrix.get(cell, 0) + 1
         pl, sl = prim.get("latency_ms"), shad.get("latency_ms")
         if pl is not None and sl is not None:
-            agg.lat_primary.append(float(pl))
-            agg.lat_shadow.append(float(sl))
+            agg.latency.add(cid, float(pl), float(sl))
             slow = (-(float(sl) - float(pl)), cid)
             if len(agg.slowest) < EXAMPLES_KEPT or slow < agg.slowest[-1]:
                 agg.slowest = sorted([*agg.slowest, slow])[:EXAMPLES_KEPT]

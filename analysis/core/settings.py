@@ -38,6 +38,7 @@ class ReportSettings:
     secondary_relative: float = 0.2
     auto_noise: bool = True
     examples_per_reason: int = 5
+    latency_sample: int = 50_000  # bottom-k pairs per endpoint: exact statistics up to this
     extra: dict[str, str] = field(default_factory=dict)
 
     def headers_to_compare(self) -> tuple[str, ...]:

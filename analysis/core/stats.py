@@ -1,4 +1,10 @@
-"""Latency statistics: percentiles, Mann-Whitney U, and the contract's verdict."""
+"""Latency statistics: percentiles, Mann-Whitney U, and the contract's verdict.
+
+:func:`latency_summary` is the one entry point for the report: exact numpy/scipy
+statistics while the endpoint's bottom-k sample holds every pair, sketch
+percentiles plus Mann-Whitney on the sample above that (see
+:mod:`analysis.core.latency`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from analysis.core.latency import RELATIVE_ACCURACY, LatencySample
 
 MIN_PAIRS = 20
 
@@ -66,6 +74,33 @@ def latency_block(primary: Any, shadow: Any, alpha: float, min_effect: float) ->
         "delta_ms": percentiles(b - a) if a.size == b.size else percentiles([]),
         "samples": int(min(a.size, b.size)),
     }
+
+
+def latency_summary(lat: LatencySample, alpha: float, min_effect: float) -> dict[str, Any]:
+    """The report's ``latency_ms`` block, plus ``exact`` and the sketch's relative accuracy."""
+    a, b = lat.sample()
+    block = latency_block(a, b, alpha, min_effect)
+    block["exact"] = lat.exact
+    block["sketch_relative_accuracy"] = RELATIVE_ACCURACY
+    if lat.exact:
+        return block
+    pq, sq = lat.sketch_quantiles([0.5, 0.9, 0.99])
+    block["primary"] = dict(zip(("p50", "p90", "p99"), pq, strict=True))
+    block["shadow"] = dict(zip(("p50", "p90", "p99"), sq, strict=True))
+    block["verdict"] = verdict(lat.total, block["p_value"], pq[0], sq[0], alpha, min_effect)
+    block["samples"] = lat.total
+    block["sampled"] = int(a.size)
+    return block
+
+
+def latency_chart(lat: LatencySample, points: int = 41) -> dict[str, list[float]]:
+    """CDF points per side: from every value when exact, else from the sketches."""
+    if lat.exact:
+        a, b = lat.sample()
+        return {"primary": cdf_points(a, points), "shadow": cdf_points(b, points)}
+    qs = [float(q) for q in np.linspace(0.0, 1.0, points)]
+    pq, sq = lat.sketch_quantiles(qs)
+    return {"primary": [round(x, 3) for x in pq], "shadow": [round(x, 3) for x in sq]}
 
 
 def cdf_points(values: Any, points: int = 41) -> list[float]:
