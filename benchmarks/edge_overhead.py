@@ -138,6 +138,11 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=1000, help="invocations per target (ours)")
     parser.add_argument("--budget-ms", type=int, default=50)
     parser.add_argument("--blog-slow-n", type=int, default=10, help="blog runs on slow/hung")
+    parser.add_argument(
+        "--targets",
+        default="fast,slow,hanging,refusing",
+        help="comma-separated subset of fast,slow,hanging,refusing (to rerun one row)",
+    )
     args = parser.parse_args()
 
     child = subprocess.Popen(
@@ -159,7 +164,7 @@ def main() -> int:
             "hanging": sleep_floor,
             "refusing": refused_floor(urls["refusing"]),
         }
-        for kind in ("fast", "slow", "hanging", "refusing"):
+        for kind in args.targets.split(","):
             config = {
                 "targets": [{"url": urls[kind], "role": "shadow", "sample_rate": 1.0}],
                 "budget_ms": args.budget_ms,
