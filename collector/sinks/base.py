@@ -18,7 +18,9 @@ Delivery is at least once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import random
 import threading
 import time
@@ -124,6 +126,9 @@ class BaseSink:
 
     # ------------------------------------------------------------ worker
     def _run(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            # Background work: let the event loop thread win the CPU when both want it.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         batch: list[Item] = []
         size = 0
         started = 0.0
