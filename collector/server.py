@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from typing import Any
 
 from collector.settings import CollectorSettings
@@ -46,6 +47,9 @@ def serve(settings: CollectorSettings) -> int:
     from shadowdiff.errors import ConfigError
 
     logs.setup(settings.log_level)
+    # The sink thread shares the GIL with the event loop: hand it over within
+    # 1 ms (default 5 ms) so background work never holds a request that long.
+    sys.setswitchinterval(0.001)
     app = build_app(settings)
     try:
         sockets = [_bind(settings.host, settings.port)]

@@ -145,6 +145,8 @@ class BaseSink:
                     started = time.monotonic()
                 batch.append(item)
                 spool.journal(item.line)
+                if len(batch) % 128 == 0:
+                    time.sleep(0)  # let the event loop thread have the GIL
                 size += len(item.line)
                 if len(batch) >= self.batch_records or size >= self.batch_bytes:
                     self._flush(batch)

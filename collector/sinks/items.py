@@ -7,7 +7,9 @@ when a spooled batch is replayed.
 
 from __future__ import annotations
 
-import gzip
+import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -39,9 +41,24 @@ def group_by_partition(items: list[Item]) -> dict[str, list[Item]]:
     return groups
 
 
+def gzip_pieces(items: list[Item], chunk: int = 256) -> Iterator[bytes]:
+    """One gzip member holding the lines, compressed a few hundred lines at a time.
+
+    zlib releases the GIL while it works but joining megabytes of lines does not:
+    small pieces keep the event loop thread from waiting on the sink thread.
+    """
+    comp = zlib.compressobj(1, zlib.DEFLATED, 31)
+    for start in range(0, len(items), chunk):
+        piece = comp.compress(b"".join([i.line for i in items[start : start + chunk]]))
+        if piece:
+            yield piece
+        time.sleep(0)  # let the event loop thread have the GIL
+    yield comp.flush()
+
+
 def gzip_lines(items: list[Item]) -> bytes:
     """One gzip member holding the lines: a valid ``.jsonl.gz`` file or object."""
-    return gzip.compress(b"".join(i.line for i in items), compresslevel=1, mtime=0)
+    return b"".join(gzip_pieces(items))
 
 
 class PartialWrite(Exception):

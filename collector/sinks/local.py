@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.sinks.base import BaseSink
-from collector.sinks.items import Item, PartialWrite, group_by_partition, gzip_lines
+from collector.sinks.items import Item, PartialWrite, group_by_partition, gzip_pieces
 from shadowdiff.errors import SinkError
 from shadowdiff.layout import object_name
 
@@ -43,5 +43,6 @@ class LocalDirSink(BaseSink):
         name = object_name()
         tmp = directory / f".{name}.tmp"
         with open(tmp, "wb") as fh:
-            fh.write(gzip_lines(group))
+            for piece in gzip_pieces(group):
+                fh.write(piece)
         os.replace(tmp, directory / name)
