@@ -11,16 +11,24 @@ each ``(path, kind)`` counts once per pair.
 Why not deepdiff on whole bodies: at 4–10 ms per 2 KB pair it caps the job at
 a few hundred pairs/s. This walk descends in parallel and skips every subtree
 that compares equal with Python's C-level ``==`` (guarded against ``True ==
-1`` when either body holds a boolean), so it costs time only along the paths
-that actually differ — the "diff only the subtrees that differ" of the issue.
-A property test holds it equal to the flatten definition.
+1`` when either body holds a boolean), and decides two scalar leaves itself,
+so it costs time only along the paths that actually differ, and the noise
+that differs in every pair never leaves this fast path. Where it meets a
+structural difference (objects with different key sets, lists of different
+length, a non-empty container against another type) it hands that node to
+deepdiff (:mod:`analysis.core.deepdiff_map`), which maps deepdiff's report
+back onto the same leaf semantics — the "diff only the subtrees that differ"
+of the issue. ``DiffOptions(use_deepdiff=False)`` keeps the pure walk (the
+mapping's fallback). Property tests hold both equal to the flatten definition.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import deepdiff  # noqa: F401  (loaded once here, before the report forks its workers)
 import orjson
 
 from analysis.core.paths import ANY_INDEX, ROOT, key_segment
@@ -37,6 +45,8 @@ class DiffOptions:
     ignore_list_order: bool = False
     # When neither body can hold a boolean, ``==`` on containers is exact.
     guard_booleans: bool = True
+    # Structural differences go to deepdiff; False keeps the pure walk.
+    use_deepdiff: bool = True
 
 
 def json_type(value: Any) -> str:
@@ -55,7 +65,7 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _numbers_equal(a: float, b: float, opts: DiffOptions) -> bool:
+def numbers_equal(a: float, b: float, opts: DiffOptions) -> bool:
     if a == b:
         return True
     gap = abs(a - b)
@@ -64,18 +74,21 @@ def _numbers_equal(a: float, b: float, opts: DiffOptions) -> bool:
     return opts.relative > 0 and gap <= opts.relative * max(abs(a), abs(b))
 
 
-def _is_branch(value: Any) -> bool:
+def is_branch(value: Any) -> bool:
     return bool(value) and isinstance(value, dict | list)
 
 
-def _same(a: Any, b: Any, opts: DiffOptions) -> bool:
+def same(a: Any, b: Any, opts: DiffOptions) -> bool:
     """Exactly equal under the contract (fast path only; False means "walk it")."""
     if type(a) is not type(b) or a != b:
         return False
     if opts.guard_booleans and isinstance(a, dict | list):
         # ``==`` says True == 1; the serialised forms do not. Unequal text (key
         # order, 1 vs 1.0) only means "walk it", which then decides exactly.
-        return orjson.dumps(a) == orjson.dumps(b)
+        try:
+            return orjson.dumps(a) == orjson.dumps(b)
+        except TypeError:  # an integer beyond 64 bits (parsed by the json fallback)
+            return False
     return True
 
 
@@ -100,7 +113,7 @@ def _leaf(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff])
     if ta != tb:
         kind = "type_changed"
     elif ta == "number":
-        if _numbers_equal(a, b, opts):
+        if numbers_equal(a, b, opts):
             return
         kind = "changed"
     elif a == b:
@@ -112,14 +125,24 @@ def _leaf(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff])
         out[k] = (path, kind, a, b)
 
 
-def _walk(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
+def _structural(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
+    from analysis.core.deepdiff_map import diff_subtrees
+
+    diff_subtrees(a, b, path, opts, out)
+
+
+def walk(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
+    """Differences below ``path``; the caller has seen that ``a`` and ``b`` are not the same."""
     if type(a) is dict and type(b) is dict and a and b:
+        if opts.use_deepdiff and a.keys() != b.keys():
+            _structural(a, b, path, opts, out)
+            return
         for key, va in a.items():
             sub = path + key_segment(key)
             if key in b:
                 vb = b[key]
-                if not _same(va, vb, opts):
-                    _walk(va, vb, sub, opts, out)
+                if not same(va, vb, opts):
+                    walk(va, vb, sub, opts, out)
             else:
                 _emit_all(va, sub, "removed", True, out)
         for key, vb in b.items():
@@ -127,19 +150,24 @@ def _walk(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff])
                 _emit_all(vb, path + key_segment(key), "added", False, out)
         return
     if type(a) is list and type(b) is list and a and b:
+        if opts.use_deepdiff and len(a) != len(b):
+            _structural(a, b, path, opts, out)
+            return
         sub = path + ANY_INDEX
         n = min(len(a), len(b))
         for i in range(n):
-            if not _same(a[i], b[i], opts):
-                _walk(a[i], b[i], sub, opts, out)
+            if not same(a[i], b[i], opts):
+                walk(a[i], b[i], sub, opts, out)
         for extra in a[n:]:
             _emit_all(extra, sub, "removed", True, out)
         for extra in b[n:]:
             _emit_all(extra, sub, "added", False, out)
         return
-    a_branch, b_branch = _is_branch(a), _is_branch(b)
+    a_branch, b_branch = is_branch(a), is_branch(b)
     if not a_branch and not b_branch:
         _leaf(a, b, path, opts, out)
+    elif opts.use_deepdiff:
+        _structural(a, b, path, opts, out)
     elif not a_branch:
         out.setdefault((path, "removed"), (path, "removed", a, None))
         _emit_all(b, path, "added", False, out)
@@ -152,7 +180,10 @@ def _walk(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff])
 
 
 def _canonical_key(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits (parsed by the json fallback)
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def sort_lists(value: Any) -> Any:
@@ -169,8 +200,8 @@ def diff_json(primary: Any, shadow: Any, opts: DiffOptions = DiffOptions()) -> l
     if opts.ignore_list_order:
         primary, shadow = sort_lists(primary), sort_lists(shadow)
     out: dict[Any, RawDiff] = {}
-    if not _same(primary, shadow, opts):
-        _walk(primary, shadow, ROOT, opts, out)
+    if not same(primary, shadow, opts):
+        walk(primary, shadow, ROOT, opts, out)
     return list(out.values())
 
 
