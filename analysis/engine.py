@@ -116,6 +116,41 @@ def reduce_task(bucket: int, spill: str, settings: ReportSettings, window: Windo
         return BucketReducer(settings, window).reduce(_bucket_lines(spill, bucket))
 
 
+def reduce_parts(
+    items: list[tuple[int, Part]],
+    settings: ReportSettings,
+    window: Window,
+    work_dir: str | None = None,
+) -> Partial:
+    """Both passes over parts that hold every record of their correlation ids, in one process.
+
+    ``items`` are (global read order, part). Used by the Dask engine for one
+    ``bucket=NN`` group: small groups are reduced straight from the parts,
+    larger ones spilled into sub-buckets first so memory stays bounded.
+    """
+    total = sum(_estimate(p) for _, p in items)
+    buckets = max(1, min(MAX_BUCKETS, math.ceil(total / BUCKET_BYTES)))
+    if buckets == 1:
+
+        def lines() -> Iterator[tuple[tuple[int, int], str | None, bytes]]:
+            for file_idx, part in items:
+                for line_no, raw in enumerate(iter_lines(part)):
+                    line = raw.strip()
+                    if line:
+                        yield (file_idx, line_no), part.role, line
+
+        with _no_gc():
+            return BucketReducer(settings, window).reduce(lines())
+    spill = tempfile.mkdtemp(prefix="shadowdiff-spill-", dir=work_dir)
+    try:
+        result = scan_task(0, items, spill, buckets)
+        for b in range(buckets):
+            merge(result, reduce_task(b, spill, settings, window))
+        return result
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
 def _groups(parts: list[Part], n: int) -> list[list[tuple[int, Part]]]:
     """Spread parts over ``n`` tasks by size, each task keeping read order."""
     loads = [0] * n

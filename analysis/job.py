@@ -1,14 +1,21 @@
 """The nightly report job end to end: sources → merged partial → report folder.
 
 The CLI builds :class:`JobOptions` from flags once and calls :func:`run_job`;
-the demo and tests call it directly.
+the demo and tests call it directly. ``engine`` picks where the per-partition
+work runs: this machine's fork pool (``local``) or a Dask cluster (``dask``);
+both merge the same partials, so both write the same report. A local report
+folder is written beside its target and renamed into place at the end, so a
+job that dies never leaves a folder that looks complete.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from analysis.core.examples import example_pairs
@@ -18,7 +25,7 @@ from analysis.engine import Progress, analyse
 from analysis.failon import crossed
 from analysis.report.writer import write_report
 from analysis.sources import Source, open_source
-from shadowdiff.errors import ConfigError
+from shadowdiff.errors import ConfigError, SinkError
 from shadowdiff.timefmt import format_ms, now_utc
 
 
@@ -36,6 +43,8 @@ class JobOptions:
     workers: int | None = None
     work_dir: str | None = None
     clients: dict[str, Any] = field(default_factory=dict)
+    engine: str = "local"  # local | dask
+    scheduler: str | None = None  # tcp://HOST:8786; None with dask: a LocalCluster here
 
 
 @dataclass(slots=True)
@@ -70,10 +79,22 @@ def report_id(start: datetime | None) -> str:
 def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
     if opts.since is not None and opts.until is not None and opts.since >= opts.until:
         raise ConfigError("--since must be earlier than --until")
+    if opts.engine not in ("local", "dask"):
+        raise ConfigError(f"--engine must be local or dask, not {opts.engine!r}")
+    if opts.scheduler and opts.engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask")
     sources, named = sources_of(opts)
-    partial = analyse(
-        sources, opts.settings, opts.since, opts.until, opts.workers, opts.work_dir, progress
-    )
+    if opts.engine == "dask":
+        from analysis.dask_engine import analyse_dask
+
+        parts = [p for src in sources for p in src.parts(opts.since, opts.until)]
+        partial = analyse_dask(
+            parts, opts.settings, (opts.since, opts.until), opts.scheduler, opts.workers, progress
+        )
+    else:
+        partial = analyse(
+            sources, opts.settings, opts.since, opts.until, opts.workers, opts.work_dir, progress
+        )
     start = opts.since or partial.first_seen
     end = opts.until or partial.last_seen
     notes = []
@@ -100,5 +121,30 @@ def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
     }
     report = build_report(partial, opts.settings, meta)
     pairs = example_pairs(report, partial, opts.settings)
-    location = write_report(opts.out, report, pairs, opts.clients.get("s3"))
+    location = publish(opts.out, report, pairs, opts.clients.get("s3"))
     return JobResult(report, location, crossed(report, opts.fail_on))
+
+
+def publish(out: str, report: dict[str, Any], pairs: list[dict[str, Any]], s3: Any) -> str:
+    """Write the report folder so that it appears whole or not at all.
+
+    S3 (and an existing, non-empty local folder) get the writer's own order —
+    ``report.json`` last, which is what readers list by. A new local folder is
+    written under a hidden sibling name and renamed into place.
+    """
+    if out.startswith("s3://"):
+        return write_report(out, report, pairs, s3)
+    target = Path(out[len("file://") :] if out.startswith("file://") else out)
+    if target.is_dir() and any(target.iterdir()):
+        return write_report(str(target), report, pairs, s3)
+    tmp = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
+    try:
+        write_report(str(tmp), report, pairs, s3)
+        if target.is_dir():
+            target.rmdir()
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise SinkError(f"cannot write report to {target}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)

@@ -51,6 +51,27 @@ def register(subparsers: Any) -> None:
         help="where the temporary spill files go (default: the system temp dir); "
         "needs about the uncompressed size of the input",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="where the work runs: this machine's processes (default) or a Dask cluster",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        default=None,
+        help="Dask scheduler, e.g. tcp://HOST:8786 (with --engine dask; "
+        "default: a local cluster of --workers processes)",
+    )
+    parser.add_argument(
+        "--latency-sample",
+        metavar="K",
+        type=int,
+        default=None,
+        help="pairs per endpoint kept for exact latency statistics (default 50000); "
+        "above K, percentiles come from a 1 %% DDSketch and Mann-Whitney from a seeded sample",
+    )
     parser.set_defaults(func=run)
 
 
@@ -91,6 +112,14 @@ def run(args: argparse.Namespace) -> int:
     extra = parse_fail_on(tuple(args.fail_on), "--fail-on")
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if args.scheduler and args.engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask")
+    if args.latency_sample is not None:
+        if args.latency_sample < 1:
+            raise ConfigError("--latency-sample must be at least 1")
+        from dataclasses import replace
+
+        settings = replace(settings, latency_sample=args.latency_sample)
     opts = JobOptions(
         out=args.out,
         records=args.records,
@@ -103,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         fail_on=settings.fail_on + extra,
         workers=args.workers,
         work_dir=args.work_dir,
+        engine=args.engine,
+        scheduler=args.scheduler,
     )
     bar, update = _progress()
     if bar is not None:

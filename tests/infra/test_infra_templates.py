@@ -8,6 +8,7 @@ command asks for the previous UTC day; that secrets never appear in plain text.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 from infra_support import INFRA, TEMPLATES, load, render_sub, resources_of
 
-from shadowdiff.layout import ROLES, partition_dir
+from shadowdiff.layout import ROLES, bucket_of, partition_dir
 from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse
 from shadowdiff.validate import json_schema
 
@@ -41,12 +42,26 @@ def _firehose():
     ]
 
 
-def _jq_query() -> str:
+def _jq_query(buckets: int = 16) -> str:
     processors = _firehose()["ProcessingConfiguration"]["Processors"]
     extraction = next(p for p in processors if p["Type"] == "MetadataExtraction")
     params = {p["ParameterName"]: p["ParameterValue"] for p in extraction["Parameters"]}
     assert params["JsonParsingEngine"] == "JQ-1.6"
-    return str(params["MetadataExtractionQuery"])
+    return render_sub(
+        params["MetadataExtractionQuery"]["Fn::Sub"], {"CaptureBuckets": str(buckets)}
+    )
+
+
+def _jq_keys(line: bytes, buckets: int = 16) -> dict[str, str]:
+    return json.loads(
+        subprocess.run(
+            ["jq", "-c", _jq_query(buckets)],
+            input=line,
+            capture_output=True,
+            check=True,
+            timeout=10,
+        ).stdout
+    )
 
 
 def _record(role: str, captured_at: str) -> CaptureRecord:
@@ -66,15 +81,25 @@ def test_firehose_partitions_a_real_capture_line_into_the_contract_layout(role):
     captured_at = "2026-11-25T07:01:02.123Z"
     line = _record(role, captured_at).to_line()
     assert line.endswith(b"\n"), "one newline-terminated record per Kinesis record"
-    keys = json.loads(
-        subprocess.run(
-            ["jq", "-c", _jq_query()], input=line, capture_output=True, check=True, timeout=10
-        ).stdout
-    )
+    keys = _jq_keys(line)
     prefix = render_sub(_firehose()["Prefix"]["Fn::Sub"], {"CapturePrefix": "captures"})
     rendered = re.sub(r"!\{partitionKeyFromQuery:(\w+)\}", lambda m: keys[m.group(1)], prefix)
     moment = datetime(2026, 11, 25, 7, 1, 2, 123000, tzinfo=UTC)
-    assert rendered == f"captures/{partition_dir(role, moment)}/"
+    bucket = bucket_of("Yx3Q-abc", 16)
+    assert rendered == f"captures/{partition_dir(role, moment, bucket)}/"
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs the jq binary")
+@pytest.mark.parametrize("buckets", [1, 7, 16, 100])
+def test_firehose_bucket_key_is_the_python_bucket_of_the_correlation_id(buckets):
+    ids = ["Yx3Q-abc", "a", "zz-ÿ-€-😀", "EDFDVBD6EXAMPLE-" + "x" * 40, "12345"]
+    base = _record("shadow", "2026-11-25T23:59:59.999Z")
+    lines = b"".join(dataclasses.replace(base, correlation_id=cid).to_line() for cid in ids)
+    out = subprocess.run(
+        ["jq", "-c", _jq_query(buckets)], input=lines, capture_output=True, check=True, timeout=10
+    ).stdout.splitlines()
+    got = [json.loads(x)["bucket"] for x in out]
+    assert got == [f"{bucket_of(cid, buckets):02d}" for cid in ids]
 
 
 def test_firehose_writes_gzipped_json_lines_and_keeps_failures_apart():
@@ -102,7 +127,12 @@ def test_athena_projection_reads_the_paths_firehose_writes():
     written = render_sub(_firehose()["Prefix"]["Fn::Sub"], values)
     as_projected = location.replace("${", "!{partitionKeyFromQuery:")
     assert "s3://b/" + written == as_projected
-    assert [k["Name"] for k in table["PartitionKeys"]] == ["role", "dt", "hour"]
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["role", "dt", "hour", "bucket"]
+    assert params["projection.bucket.digits"] == "2"
+    index, ranges = params["projection.bucket.range"]["Fn::Select"]
+    assert index == {"Ref": "CaptureBuckets"}
+    assert all(ranges[n] == f"0,{n - 1}" for n in range(1, 101))
+    assert CAPTURE["Parameters"]["CaptureBuckets"]["Default"] == 16
 
 
 def test_glue_columns_are_the_capture_record_fields():
