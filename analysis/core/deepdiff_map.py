@@ -47,14 +47,42 @@ that node, so the result never depends on deepdiff reporting something new.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deepdiff import DeepDiff
-
+# jsondiff imports this module while it is itself being imported: use its
+# functions through the module, at call time.
 from analysis.core import jsondiff
-from analysis.core.jsondiff import DiffOptions, RawDiff, is_branch, json_type, numbers_equal, same
 from analysis.core.paths import ANY_INDEX, key_segment
+
+if TYPE_CHECKING:
+    from analysis.core.jsondiff import DiffOptions, RawDiff
+
+
+def _load_deepdiff() -> Any:
+    """``deepdiff.DeepDiff``, imported without its optional pandas/polars support.
+
+    deepdiff imports pandas (and polars) if installed, only to recognise their
+    objects; it never sees one here. In the report job that doubled the memory
+    of every worker (pandas is counted once per forked process) and added
+    about 10 % CPU; blocking those two imports while deepdiff loads keeps its
+    cost to ~80 ms once, in the parent, before the workers fork. When pandas
+    is already loaded nothing is blocked.
+    """
+    blocked = [name for name in ("pandas", "polars") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # "not installed" to importers
+    try:
+        from deepdiff import DeepDiff
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+    return DeepDiff
+
+
+DeepDiff = _load_deepdiff()
 
 # (order key, path, kind, primary value, shadow value). The order key is the
 # node-level position followed by the list indexes down to the reported level;
@@ -119,9 +147,9 @@ def _prune_object(
     for i, (key, va) in enumerate(a.items()):
         if key in b:
             vb = b[key]
-            if same(va, vb, opts):
+            if jsondiff.same(va, vb, opts):
                 continue
-            if not is_branch(va) and not is_branch(vb):
+            if not jsondiff.is_branch(va) and not jsondiff.is_branch(vb):
                 _leaf(va, vb, path + key_segment(key), (i,), opts, entries)
                 continue
             pb[key] = vb
@@ -144,9 +172,9 @@ def _prune_list(
     sub = path + ANY_INDEX
     for i in range(n):
         va, vb = a[i], b[i]
-        if same(va, vb, opts):
+        if jsondiff.same(va, vb, opts):
             continue
-        if not is_branch(va) and not is_branch(vb):
+        if not jsondiff.is_branch(va) and not jsondiff.is_branch(vb):
             _leaf(va, vb, sub, (i,), opts, entries)
             continue
         keep.append(i)
@@ -236,7 +264,7 @@ def _leaves(
 def _pair(
     t1: Any, t2: Any, where: str, ints: tuple[int, ...], opts: DiffOptions, entries: list[Entry]
 ) -> None:
-    b1, b2 = is_branch(t1), is_branch(t2)
+    b1, b2 = jsondiff.is_branch(t1), jsondiff.is_branch(t2)
     if not b1 and not b2:
         _leaf(t1, t2, where, ints, opts, entries)
     elif type(t1) is type(t2):
@@ -249,11 +277,11 @@ def _pair(
 def _leaf(
     a: Any, b: Any, where: str, ints: tuple[int, ...], opts: DiffOptions, entries: list[Entry]
 ) -> None:
-    ta, tb = json_type(a), json_type(b)
+    ta, tb = jsondiff.json_type(a), jsondiff.json_type(b)
     if ta != tb:
         kind = "type_changed"
     elif ta == "number":
-        if numbers_equal(a, b, opts):
+        if jsondiff.numbers_equal(a, b, opts):
             return
         kind = "changed"
     elif a == b:

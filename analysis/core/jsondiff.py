@@ -28,9 +28,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import deepdiff  # noqa: F401  (loaded once here, before the report forks its workers)
 import orjson
 
+# Loads deepdiff once here, before the report forks its workers.
+from analysis.core import deepdiff_map
 from analysis.core.paths import ANY_INDEX, ROOT, key_segment
 
 Kind = Literal["changed", "added", "removed", "type_changed"]
@@ -126,9 +127,7 @@ def _leaf(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff])
 
 
 def _structural(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
-    from analysis.core.deepdiff_map import diff_subtrees
-
-    diff_subtrees(a, b, path, opts, out)
+    deepdiff_map.diff_subtrees(a, b, path, opts, out)
 
 
 def walk(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
