@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 from scale_data import night, write
@@ -24,6 +25,7 @@ from scale_data import night, write
 from analysis.core.latency import RELATIVE_ACCURACY
 from analysis.core.settings import ReportSettings
 from analysis.job import JobOptions, run_job
+from analysis.report import json_schema
 from shadowdiff.cli import main
 from shadowdiff.errors import ShadowdiffError
 
@@ -98,6 +100,7 @@ def test_sketch_percentiles_within_stated_accuracy_above_k(tmp_path: Path, clust
     settings = replace(ReportSettings(), latency_sample=100)
     local, _ = _both(tmp_path, data, cluster.scheduler_address, settings)
     assert _report(tmp_path / "dask") == _report(tmp_path / "local")
+    jsonschema.validate(local.report, json_schema())
     by_cid: dict[str, dict[str, dict[str, Any]]] = {}
     for r in records:
         by_cid.setdefault(r["correlation_id"], {}).setdefault(r["role"], r)
