@@ -69,7 +69,7 @@ class LatencySample:
         self.shadow.extend(other.shadow)
         self.sketch_primary.merge(other.sketch_primary)
         self.sketch_shadow.merge(other.sketch_shadow)
-        if len(self.hashes) > self.k:
+        if len(self.hashes) > 2 * self.k:  # amortised: sample() takes the k smallest anyway
             self._prune()
 
     def _prune(self) -> None:
