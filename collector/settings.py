@@ -44,6 +44,7 @@ class SinkSettings:
     flush_seconds: float = 1.0
     batch_bytes: int = 8 * 1024 * 1024
     batch_records: int = 20_000
+    buckets: int = 0  # N of the optional bucket=NN partition level (local, s3); 0: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,20 @@ def _json_path(path: str) -> str:
     return path
 
 
+def _buckets(value: int | None, kind: str) -> int:
+    """``--buckets N``: 0 (no level) or 1..100, for the sinks that write partitions."""
+    if not value:
+        return 0
+    if not 1 <= value <= 100:
+        raise ConfigError(f"--buckets: {value} is not between 0 and 100")
+    if kind == "kinesis":
+        raise ConfigError(
+            "--buckets: a kinesis:// sink writes no partitions; "
+            "set the bucket level in Firehose (infra/capture.yaml CaptureBuckets)"
+        )
+    return value
+
+
 def build_settings(args: Any, environ: dict[str, str] | None = None) -> CollectorSettings:
     """Build and check the settings from an argparse namespace (and the environment)."""
     env = os.environ if environ is None else environ
@@ -167,6 +182,7 @@ def build_settings(args: Any, environ: dict[str, str] | None = None) -> Collecto
         flush_seconds=_positive(args.flush_seconds, "--flush-seconds") or flush,
         batch_bytes=_positive(args.batch_bytes, "--batch-bytes") or batch_bytes,
         batch_records=_positive(args.batch_records, "--batch-records") or batch_records,
+        buckets=_buckets(getattr(args, "buckets", None), kind),
         **sink_fields,
     )
     header = (args.correlation_header or DEFAULT_CORRELATION_HEADER).strip().lower()

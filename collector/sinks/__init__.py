@@ -24,7 +24,9 @@ def make_sink(settings: SinkSettings, metrics: Metrics, client: Any = None) -> B
     if settings.kind == "s3":
         from collector.sinks.s3 import S3Sink
 
-        return S3Sink(settings.bucket, settings.prefix, client=client, **common)
+        return S3Sink(
+            settings.bucket, settings.prefix, client=client, buckets=settings.buckets, **common
+        )
     if settings.kind == "kinesis":
         from collector.sinks.kinesis import KinesisSink
 
@@ -32,4 +34,4 @@ def make_sink(settings: SinkSettings, metrics: Metrics, client: Any = None) -> B
     from collector.sinks.local import LocalDirSink
 
     assert settings.root is not None
-    return LocalDirSink(settings.root, **common)
+    return LocalDirSink(settings.root, buckets=settings.buckets, **common)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from shadowdiff.layout import partition_dir
+from shadowdiff.layout import bucket_of, partition_dir
 from shadowdiff.timefmt import parse
 
 
@@ -34,8 +34,18 @@ def item_from_line(line: bytes) -> Item:
     )
 
 
-def group_by_partition(items: list[Item]) -> dict[str, list[Item]]:
+def group_by_partition(items: list[Item], buckets: int = 0) -> dict[str, list[Item]]:
+    """Items by partition directory; with ``buckets`` N, one more ``bucket=NN`` level.
+
+    The bucket comes from the correlation id (:func:`shadowdiff.layout.bucket_of`),
+    so a distributed report can pair each bucket of every role without a shuffle.
+    """
     groups: dict[str, list[Item]] = {}
+    if buckets:
+        for item in items:
+            part = f"{item.partition}/bucket={bucket_of(item.key, buckets):02d}"
+            groups.setdefault(part, []).append(item)
+        return groups
     for item in items:
         groups.setdefault(item.partition, []).append(item)
     return groups

@@ -1,7 +1,8 @@
 """Local directory sink: gzip JSON Lines files in the Hive layout.
 
 Each batch becomes one file per partition
-(``<root>/role=<role>/dt=YYYY-MM-DD/hour=HH/<time>-<uuid>.jsonl.gz``), so files
+(``<root>/role=<role>/dt=YYYY-MM-DD/hour=HH/<time>-<uuid>.jsonl.gz``, with a
+``bucket=NN`` level after ``hour=HH`` when ``buckets`` is set), so files
 rotate by size and age exactly as batches do (``--batch-bytes``,
 ``--flush-seconds``). A file is written under a dot-name ending in ``.tmp`` and
 renamed into place, so a reader globbing ``*.jsonl.gz`` never sees half a file.
@@ -20,13 +21,14 @@ from shadowdiff.layout import object_name
 
 
 class LocalDirSink(BaseSink):
-    def __init__(self, root: Path, **kwargs: Any) -> None:
+    def __init__(self, root: Path, buckets: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.root = root
+        self.buckets = buckets
         self.name = str(root)
 
     def _write(self, items: list[Item]) -> None:
-        groups = list(group_by_partition(items).items())
+        groups = list(group_by_partition(items, self.buckets).items())
         for index, (partition, group) in enumerate(groups):
             try:
                 self._write_file(self.root / partition, group)

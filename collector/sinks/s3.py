@@ -30,9 +30,12 @@ def default_client(service: str) -> Any:
 
 
 class S3Sink(BaseSink):
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", client: Any = None, buckets: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.bucket = bucket
+        self.buckets = buckets  # N of the optional bucket=NN level (0: none)
         self.prefix = prefix.strip("/")
         self.name = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.client = client if client is not None else default_client("s3")
@@ -44,7 +47,7 @@ class S3Sink(BaseSink):
     def _write(self, items: list[Item]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        groups = list(group_by_partition(items).items())
+        groups = list(group_by_partition(items, self.buckets).items())
         for index, (partition, group) in enumerate(groups):
             key = self.key_for(partition)
             try:

@@ -25,6 +25,14 @@ def register(subparsers: Any) -> None:
         metavar="SINK",
         help="dir path, file://DIR, s3://bucket/prefix or kinesis://stream",
     )
+    p.add_argument(
+        "--buckets",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add a bucket=NN partition level (correlation id's code-point sum mod N) "
+        "to local/s3 sinks; every writer of one deployment must use the same N (default 0: none)",
+    )
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--admin-port", type=int, default=None, help="/healthz and /metrics only")

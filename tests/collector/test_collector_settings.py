@@ -25,6 +25,8 @@ def parse(*argv: str) -> argparse.Namespace:
         (["--upstream", "http://x", "--redact-json-field", "password"], "--redact-json-field"),
         (["--upstream", "http://x", "--max-concurrency", "0"], "--max-concurrency"),
         (["--upstream", "http://x", "--correlation-header", "bad header"], "--correlation-header"),
+        (["--upstream", "http://x", "--buckets", "101"], "--buckets"),
+        (["--upstream", "http://x", "--sink", "kinesis://s", "--buckets", "8"], "--buckets"),
     ],
 )
 def test_bad_values_exit_2_with_one_line_naming_the_flag(argv, flag, capsys):
@@ -53,3 +55,9 @@ def test_sink_urls_pick_the_backend():
         parse("--role", "primary", "--upstream", "http://a", "--sink", "s3://b/p/q"), {}
     )
     assert (s.sink.bucket, s.sink.prefix) == ("b", "p/q")
+
+
+def test_buckets_default_to_no_level_and_reach_the_sink_settings():
+    base = ("--role", "shadow", "--upstream", "http://a", "--sink", "s3://b/p")
+    assert build_settings(parse(*base), {}).sink.buckets == 0
+    assert build_settings(parse(*base, "--buckets", "16"), {}).sink.buckets == 16

@@ -20,6 +20,7 @@ from collector.sinks.local import LocalDirSink
 from collector.sinks.s3 import S3Sink
 from collector.sinks.spool import Spool
 from shadowdiff.errors import SinkError
+from shadowdiff.layout import bucket_of, parse_partition
 from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
 from shadowdiff.timefmt import format_ms
 
@@ -235,3 +236,40 @@ def test_spool_reads_back_what_it_wrote(tmp_path):
     path = spool.write([b'{"a":1}\n', b'{"b":2}\n'])
     assert gzip.decompress(path.read_bytes()) == b'{"a":1}\n{"b":2}\n'
     assert spool.read(path) == [b'{"a":1}\n', b'{"b":2}\n']
+
+
+def test_local_sink_with_buckets_files_each_record_under_its_correlation_ids_bucket(tmp_path):
+    root = tmp_path / "rec"
+    sink = LocalDirSink(root, buckets=4, **common(tmp_path))
+    sink.start()
+    t0 = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    for i in range(20):
+        sink.submit(make_item(f"b{i}", t0, role=("primary", "shadow")[i % 2]))
+    sink.close(10)
+    seen = 0
+    for path in root.rglob("*.jsonl.gz"):
+        rel = path.parent.relative_to(root).as_posix()
+        for rec in parse_lines(gzip.decompress(path.read_bytes())):
+            bucket = bucket_of(rec["correlation_id"], 4)
+            assert rel == f"role={rec['role']}/dt=2026-11-25/hour=07/bucket={bucket:02d}"
+            seen += 1
+    assert seen == 20
+
+
+def test_s3_sink_with_buckets_adds_the_level_to_every_key(aws_env, tmp_path):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="caps-b")
+    sink = fast(S3Sink("caps-b", "nightly", client=s3, buckets=16, **common(tmp_path)))
+    sink.start()
+    for i in range(12):
+        sink.submit(make_item(f"k-{i}", role="primary"))
+    sink.close(10)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="caps-b")["Contents"]]
+    ids = []
+    for key in keys:
+        level = parse_partition(key)["bucket"]
+        body = gzip.decompress(s3.get_object(Bucket="caps-b", Key=key)["Body"].read())
+        recs = parse_lines(body)
+        assert {f"{bucket_of(r['correlation_id'], 16):02d}" for r in recs} == {level}
+        ids.extend(r["correlation_id"] for r in recs)
+    assert sorted(ids) == sorted(f"k-{i}" for i in range(12))
