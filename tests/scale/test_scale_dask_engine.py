@@ -84,6 +84,32 @@ def test_dask_report_equals_local_report(tmp_path: Path, cluster: Any, buckets: 
     assert _pairs(tmp_path / "dask") == _pairs(tmp_path / "local")
 
 
+def test_collector_bucket_level_is_read_without_a_shuffle(tmp_path: Path, cluster: Any) -> None:
+    """What a collector writes with ``--buckets`` is what the Dask engine pairs per bucket."""
+    from analysis import dask_engine
+    from analysis.sources import open_source
+    from collector.metrics import Metrics
+    from collector.sinks.items import item_from_line
+    from collector.sinks.local import LocalDirSink
+
+    root = tmp_path / "rec"
+    records = night(300, seed=9)
+    for role in ("primary", "shadow", "secondary"):
+        sink = LocalDirSink(
+            root, buckets=8, spool_dir=tmp_path / f"spool-{role}", metrics=Metrics(role)
+        )
+        sink.start()
+        for r in records:
+            if r["role"] == role:
+                sink.submit(item_from_line(json.dumps(r).encode() + b"\n"))
+        sink.close(10)
+    parts = open_source(str(root), None).parts(None, None)
+    assert parts and all(dask_engine.bucket_level(p) is not None for p in parts)
+    local, _ = _both(tmp_path, root, cluster.scheduler_address)
+    assert local.report["summary"]["pairs"] > 250
+    assert _report(tmp_path / "dask") == _report(tmp_path / "local")
+
+
 def test_cli_engine_dask_with_scheduler(tmp_path: Path, cluster: Any, capsys: Any) -> None:
     data = write(tmp_path / "data", night(120), 4)
     base = ["report", "--records", str(data), "--latency-sample", "30"]
