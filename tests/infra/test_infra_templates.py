@@ -192,7 +192,7 @@ def test_promote_and_rollback_change_only_active_origin():
     assert config["DefaultCacheBehavior"]["TargetOriginId"] == origin["Id"]
 
 
-def test_collector_runs_beside_the_app_as_the_shadow_role():
+def test_collector_runs_beside_the_app_in_the_role_the_stack_is_given():
     task = _one(COLLECTOR, "AWS::ECS::TaskDefinition")
     assert task["RequiresCompatibilities"] == ["FARGATE"]
     containers = {c["Name"]: c for c in task["ContainerDefinitions"]}
@@ -200,7 +200,9 @@ def test_collector_runs_beside_the_app_as_the_shadow_role():
     for container in containers.values():
         assert container["PortMappings"] and container["LogConfiguration"]["LogDriver"] == "awslogs"
     command = containers["collector"]["Command"]
-    assert command[:3] == ["collector", "--role", "shadow"]
+    assert command[:3] == ["collector", "--role", {"Ref": "CollectorRole"}]
+    role = COLLECTOR["Parameters"]["CollectorRole"]
+    assert role["Default"] == "shadow" and role["AllowedValues"] == ["shadow", "secondary"]
     assert command[command.index("--upstream") + 1] == {"Fn::Sub": "http://127.0.0.1:${AppPort}"}
     secrets = {s["Name"]: s["ValueFrom"] for s in containers["collector"]["Secrets"]}
     assert secrets == {"SHADOWDIFF_SIGNING_SECRET": {"Ref": "SigningSecretArn"}}
@@ -268,3 +270,18 @@ def test_report_service_serves_reports_over_https_with_a_secret_token():
     assert listener["Protocol"] == "HTTPS"
     assert listener["Certificates"] == [{"CertificateArn": {"Ref": "CertificateArn"}}]
     assert _one(REPORT, "AWS::ElasticLoadBalancingV2::TargetGroup")["HealthCheckPath"] == "/healthz"
+
+
+def test_collector_metrics_are_not_public_but_mirrored_metrics_requests_pass():
+    rules = sorted(
+        (
+            r["Properties"]
+            for r in resources_of(COLLECTOR, "AWS::ElasticLoadBalancingV2::ListenerRule").values()
+        ),
+        key=lambda p: p["Priority"],
+    )
+    mirrored, public = rules
+    assert {c["Field"] for c in mirrored["Conditions"]} == {"path-pattern", "http-header"}
+    assert mirrored["Actions"][0]["Type"] == "forward"
+    assert public["Conditions"][0]["PathPatternConfig"]["Values"] == ["/metrics"]
+    assert public["Actions"][0]["FixedResponseConfig"]["StatusCode"] == "404"
