@@ -15,14 +15,17 @@ work spreads over every core while no process ever holds the whole night.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import glob
+import importlib
 import math
 import multiprocessing
 import os
 import re
 import shutil
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,12 +73,25 @@ def bucket_of(line: bytes, buckets: int) -> int:
     return zlib.crc32(cid.encode()) % buckets if isinstance(cid, str) else 0
 
 
+_ROLE_CODE = {None: b"*", "primary": b"p", "shadow": b"s", "secondary": b"x"}
+_CODE_ROLE = {ord(code): role for role, code in _ROLE_CODE.items()}
+_PREFIX = 17  # 16 hex digits of read order (file index, line number) and a role code
+
+
 def scan_task(task: int, items: list[tuple[int, Part]], spill: str, buckets: int) -> Partial:
-    """Shuffle the raw lines of some parts into bucket spill files (validated later)."""
+    """Shuffle the raw lines of some parts into bucket spill files (validated later).
+
+    Each spill line is prefixed with its read order as fixed-width hex (which
+    sorts like the ``(file, line)`` pair, so no parsing on the way back) and
+    a one-letter code of the role its source keeps.
+    """
     writers: dict[int, Any] = {}
     try:
         for file_idx, part in items:
-            role = (part.role or "*").encode()
+            code = _ROLE_CODE.get(part.role)
+            if code is None:
+                raise ValueError(f"unknown role {part.role!r} for {part.name}")
+            head = b"%08x" % file_idx
             for line_no, raw in enumerate(iter_lines(part)):
                 line = raw.strip()
                 if not line:
@@ -83,20 +99,22 @@ def scan_task(task: int, items: list[tuple[int, Part]], spill: str, buckets: int
                 bucket = bucket_of(line, buckets)
                 out = writers.get(bucket)
                 if out is None:
-                    out = writers[bucket] = open(_spill_name(spill, bucket, task), "ab")  # noqa: SIM115
-                out.write(b"%d %d %s %s\n" % (file_idx, line_no, role, line))
+                    out = writers[bucket] = open(  # noqa: SIM115
+                        _spill_name(spill, bucket, task), "ab", buffering=1 << 18
+                    )
+                out.write(b"%s%08x%s%s\n" % (head, line_no, code, line))
     finally:
         for out in writers.values():
             out.close()
     return Partial()
 
 
-def _bucket_lines(spill: str, bucket: int) -> Iterator[tuple[tuple[int, int], str | None, bytes]]:
+def _bucket_lines(spill: str, bucket: int) -> Iterator[tuple[bytes, str | None, bytes]]:
+    roles = _CODE_ROLE
     for name in sorted(glob.glob(os.path.join(spill, f"b{bucket:04d}-t*.spill"))):
-        with open(name, "rb") as fh:
+        with open(name, "rb", buffering=1 << 18) as fh:
             for line in fh:
-                a, b, role, rest = line.split(b" ", 3)
-                yield (int(a), int(b)), None if role == b"*" else role.decode(), rest
+                yield line[:16], roles[line[16]], line[_PREFIX:]
 
 
 @contextmanager
@@ -170,6 +188,17 @@ def _star_reduce(args: tuple[int, str, ReportSettings, Window]) -> Partial:
     return reduce_task(*args)
 
 
+def _warm_imports() -> None:
+    """Import what only the final (serial) step needs while the workers are busy.
+
+    scipy.stats alone takes most of a second to import; done after the pool
+    has forked (a fork during an import could deadlock a child), it overlaps
+    pass 2 instead of adding to the serial tail.
+    """
+    with contextlib.suppress(ImportError):  # scipy is in the analysis extra
+        importlib.import_module("scipy.stats")
+
+
 def analyse(
     sources: list[Source],
     settings: ReportSettings,
@@ -197,6 +226,7 @@ def analyse(
     try:
         if parallel:
             pool = multiprocessing.get_context("fork").Pool(workers)
+            threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
         groups = (
             _groups(parts, min(len(parts), workers * 4) if scan_parallel else 1) if parts else []
         )

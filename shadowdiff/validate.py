@@ -187,6 +187,93 @@ def record_from_obj(obj: Any) -> CaptureRecord:
     )
 
 
+def _check_body(obj: dict[str, Any], where: str) -> Any:
+    body = obj.get("body")
+    if (
+        (body is not None and not isinstance(body, str))
+        or obj.get("body_encoding", "utf8") not in ("utf8", "base64")
+        or not isinstance(obj.get("body_truncated", False), bool)
+    ):
+        _body(obj, where)  # raises the same reason, in the same order
+    return body
+
+
+def _check_response(obj: dict[str, Any]) -> None:
+    status = obj.get("status")
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
+        raise _fail("response.status is missing or not an integer from 100 to 999")
+    body = _check_body(obj, "response")
+    size = obj.get("body_size")
+    if size is None:
+        size = 0 if body is None else len(body)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise _fail("response.body_size is not a non-negative integer")
+    sha = obj.get("body_sha256")
+    if sha is None:
+        sha = _EMPTY_SHA if body is None else ""
+    if not isinstance(sha, str) or (sha and (len(sha) != 64 or not _HEX.issuperset(sha))):
+        raise _fail("response.body_sha256 is not a 64-character lower-case hex digest")
+    _headers(obj.get("headers"), "response")
+
+
+def check_record(obj: Any) -> datetime:
+    """What :func:`record_from_obj` checks, in its order and with its reasons, without
+    building the model; returns ``captured_at`` parsed.
+
+    The nightly report validates every line it reads but only needs the decoded
+    dict, so building three dataclasses per record (and parsing the timestamp a
+    second time to window it) was a quarter of its CPU.
+    """
+    if not isinstance(obj, dict):
+        raise _fail("not a JSON object")
+    schema = obj.get("schema")
+    if schema != SCHEMA:
+        if schema is None:
+            raise _fail("schema is missing")
+        raise _fail(f"unknown schema {str(schema)[:40]!r}")
+    cid = obj.get("correlation_id")
+    if not isinstance(cid, str) or not cid:
+        raise _fail("correlation_id is missing or empty")
+    if obj.get("role") not in ROLES:
+        raise _fail("role is not primary, shadow or secondary")
+    moment = parse_captured_at(obj.get("captured_at"))
+    deployment = obj.get("deployment")
+    if deployment is not None and not isinstance(deployment, str):
+        raise _fail("deployment is not a string or null")
+    if "response" not in obj:
+        raise _fail("response is missing")
+    response = obj["response"]
+    if response is not None:
+        if not isinstance(response, dict):
+            raise _fail("response is not an object or null")
+        _check_response(response)
+    error = obj.get("error")
+    if error is not None:
+        _error(error)
+    latency = obj.get("latency_ms")
+    if latency is not None and (
+        not isinstance(latency, int | float) or isinstance(latency, bool) or latency < 0
+    ):
+        raise _fail("latency_ms is not a non-negative number")
+    if latency is None and response is not None:
+        raise _fail("latency_ms is missing for a record with a response")
+    request = obj.get("request")
+    if not isinstance(request, dict):
+        _request(request)  # raises the same reason
+        return moment
+    method = request.get("method")
+    if not isinstance(method, str) or not method:
+        raise _fail("request.method is missing or not a string")
+    if not isinstance(request.get("path"), str):
+        raise _fail("request.path is missing or not a string")
+    query = request.get("query", "")
+    if query is not None and not isinstance(query, str):
+        raise _fail("request.query is not a string")
+    _check_body(request, "request")
+    _headers(request.get("headers"), "request")
+    return moment
+
+
 def validate(obj: Any) -> str | None:
     """``None`` for a valid record, else the one-line reason it is not."""
     try:

@@ -2,7 +2,7 @@
 
 Lines arrive as ``(sequence, role, line)`` where ``sequence`` is the read
 order (file index, line number). Invalid lines are counted by reason
-(:func:`shadowdiff.validate.record_from_obj`) and skipped; records of a role
+(:func:`shadowdiff.validate.check_record`) and skipped; records of a role
 their source does not keep are dropped; a repeated ``(correlation_id, role)``
 keeps the first one read and counts the rest as ``duplicates`` (deduped before
 the window is applied, as the issue orders it).
@@ -32,8 +32,7 @@ from analysis.core.jsondiff import DiffOptions, RawDiff
 from analysis.core.noise import SHAPE_SAMPLE, value_hash, volatile_shape
 from analysis.core.settings import ReportSettings
 from shadowdiff.errors import InvalidRecord
-from shadowdiff.timefmt import parse as parse_time
-from shadowdiff.validate import record_from_obj
+from shadowdiff.validate import check_record
 
 Window = tuple[datetime | None, datetime | None]
 CLOUDFRONT_MARK = "_shadowdiff_cloudfront"
@@ -68,44 +67,67 @@ class BucketReducer:
         self.k = max(1, settings.examples_per_reason)
 
     # ------------------------------------------------------------ reduce
-    def reduce(self, lines: Iterable[tuple[tuple[int, int], str | None, bytes]]) -> Partial:
-        """``lines``: (read order, role the source keeps or None, raw line)."""
+    def reduce(self, lines: Iterable[tuple[Any, str | None, bytes]]) -> Partial:
+        """``lines``: (read order, role the source keeps or None, raw line).
+
+        The read order is any comparable value (a ``(file, line)`` tuple, or the
+        engine's fixed-width spill prefix, which sorts the same way).
+        """
         partial = Partial(k=self.k, lat_k=self.settings.latency_sample)
-        latest: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
+        latest: dict[tuple[str, str], tuple[Any, dict[str, Any], datetime]] = {}
         dups = 0
+        invalid: dict[str, int] = {}
+        loads = orjson.loads
         for seq, keep_role, line in lines:
             try:
-                obj = orjson.loads(line)
+                obj = loads(line)
             except orjson.JSONDecodeError:
-                count_invalid(partial, "not JSON")
+                invalid["not JSON"] = invalid.get("not JSON", 0) + 1
                 continue
             try:
-                record_from_obj(obj)
+                moment = check_record(obj)
             except InvalidRecord as exc:
-                count_invalid(partial, exc.reason)
+                invalid[exc.reason] = invalid.get(exc.reason, 0) + 1
                 continue
-            if keep_role is not None and obj["role"] != keep_role:
+            role = obj["role"]
+            if keep_role is not None and role != keep_role:
                 continue
-            key = (obj["correlation_id"], obj["role"])
+            key = (obj["correlation_id"], role)
             have = latest.get(key)
             if have is not None:
                 dups += 1
                 if have[0] <= seq:
                     continue
-            latest[key] = (seq, obj)
+            latest[key] = (seq, obj, moment)
+        for reason, n in invalid.items():
+            count_invalid(partial, reason, n)
         partial.counts["duplicates"] += dups
         by_cid: dict[str, dict[str, dict[str, Any]]] = {}
-        for (cid, role), (_, obj) in latest.items():
-            moment = parse_time(obj["captured_at"])
-            if (self.since is not None and moment < self.since) or (
-                self.until is not None and moment >= self.until
-            ):
+        since, until = self.since, self.until
+        first = last = None
+        counts = dict.fromkeys(("primary", "shadow", "secondary"), 0)
+        shadow_errors = 0
+        for (cid, role), (_, obj, moment) in latest.items():
+            if (since is not None and moment < since) or (until is not None and moment >= until):
                 continue
-            partial.see(moment)
-            partial.counts[f"{role}_records"] += 1
+            if first is None or moment < first:
+                first = moment
+            if last is None or moment > last:
+                last = moment
+            counts[role] += 1
             if role == "shadow" and obj.get("response") is None:
-                partial.counts["shadow_errors"] += 1
-            by_cid.setdefault(cid, {})[role] = obj
+                shadow_errors += 1
+            roles = by_cid.get(cid)
+            if roles is None:
+                by_cid[cid] = {role: obj}
+            else:
+                roles[role] = obj
+        if first is not None and last is not None:
+            partial.see(first)
+            partial.see(last)
+        for role, n in counts.items():
+            partial.counts[f"{role}_records"] += n
+        partial.counts["shadow_errors"] += shadow_errors
         for cid, roles in by_cid.items():
             self._join(partial, cid, roles)
         keep = partial.referenced()
