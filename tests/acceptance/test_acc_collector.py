@@ -29,6 +29,7 @@ RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 class Upstream:
     def __init__(self) -> None:
         self.got: list[dict[str, Any]] = []
+        self.finished: list[str] = []
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,7 +43,16 @@ class Upstream:
                     self.send_header("content-length", "0")
                     self.end_headers()
                     return
-                time.sleep(0.05)
+                if self.path.startswith("/big"):
+                    big = b"x" * (300 * 1024)
+                    self.send_response(200)
+                    self.send_header("content-type", "text/plain")
+                    self.send_header("content-length", str(len(big)))
+                    self.end_headers()
+                    self.wfile.write(big)
+                    return
+                time.sleep(2.0 if self.path.startswith("/slow") else 0.05)
+                upstream.finished.append(self.path)
                 self.send_response(201)
                 self.send_header("content-type", "application/json")
                 self.send_header("set-cookie", "session=abc")
@@ -252,3 +262,78 @@ def test_primary_tap_passes_the_upstream_answer_through(tmp_path: Path, upstream
     assert rel.parts[0] == "role=primary"
     assert rec["role"] == "primary" and rec["correlation_id"] == "live-1"
     assert rec["response"]["status"] == 201
+
+
+def test_limits_errors_repeats_and_early_ack(tmp_path: Path, upstream: Upstream) -> None:
+    import http.client
+
+    sink = tmp_path / "sink"
+    col = Collector(
+        "shadow", upstream.url, sink, "--body-limit", "10", "--redact-header", "x-private"
+    )
+    try:
+        status, _, _ = col.send("GET", "/small", None, {"x-shadow-correlation-id": "lim"})
+        assert status == 202
+        status, _, _ = col.send("GET", "/slow", None, {"x-shadow-correlation-id": "slow"})
+        assert status == 202
+        assert "/slow" not in upstream.finished  # acknowledged before it was answered
+        conn = http.client.HTTPConnection("127.0.0.1", col.port, timeout=10)
+        conn.putrequest("GET", "/rep", skip_accept_encoding=True)
+        conn.putheader("x-shadow-correlation-id", "rep")
+        conn.putheader("X-Multi", "one")
+        conn.putheader("X-Multi", "two")
+        conn.putheader("X-Api-Key", "k")
+        conn.putheader("Proxy-Authorization", "Basic eA==")
+        conn.putheader("X-Private", "p")
+        conn.endheaders()
+        assert conn.getresponse().status == 202
+        conn.close()
+        upstream.wait(3)
+        deadline = time.monotonic() + 15
+        while "/slow" not in upstream.finished and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        col.stop()
+    recs = {rec["correlation_id"]: rec for _, rec in read_records(sink)}
+    resp = recs["lim"]["response"]
+    assert resp["body_truncated"] is True
+    assert resp["body_size"] == len(UPSTREAM_BODY)
+    assert resp["body_sha256"] == hashlib.sha256(UPSTREAM_BODY).hexdigest()
+    assert resp["body"] == UPSTREAM_BODY[:10].decode()
+    h = recs["rep"]["request"]["headers"]
+    assert h["x-multi"] == "one, two"
+    assert h["x-api-key"] == "[REDACTED]"
+    assert h["proxy-authorization"] == "[REDACTED]"
+    assert h["x-private"] == "[REDACTED]"
+    assert recs["slow"]["latency_ms"] >= 1900
+
+
+def test_default_body_limit_and_unreachable_upstream(tmp_path: Path, upstream: Upstream) -> None:
+    sink = tmp_path / "sink"
+    col = Collector("shadow", upstream.url, sink)
+    try:
+        assert col.send("GET", "/big", None, {"x-shadow-correlation-id": "big"})[0] == 202
+        upstream.wait(1)
+        time.sleep(0.5)
+    finally:
+        col.stop()
+    ((_, rec),) = read_records(sink)
+    resp = rec["response"]
+    assert resp["body_truncated"] is True
+    assert resp["body_size"] == 300 * 1024
+    assert resp["body_sha256"] == hashlib.sha256(b"x" * 300 * 1024).hexdigest()
+    assert len(resp["body"]) == 256 * 1024
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    sink2 = tmp_path / "sink2"
+    col = Collector("shadow", dead, sink2)
+    try:
+        assert col.send("GET", "/gone", None, {"x-shadow-correlation-id": "gone"})[0] == 202
+        time.sleep(1.0)
+    finally:
+        col.stop()
+    ((_, rec),) = read_records(sink2)
+    assert rec["response"] is None
+    assert rec["error"]["kind"] == "connect"
+    assert isinstance(rec["error"]["message"], str)

@@ -243,3 +243,69 @@ def test_edge_build_zip_holds_only_edge_and_its_config(tmp_path: Path) -> None:
     assert sorted(baked.pop("methods")) == sorted(cfg.pop("methods"))
     assert baked == cfg
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def plain_get(request_id: str = REQUEST_ID) -> dict[str, Any]:
+    event = copy.deepcopy(EVENT)
+    req = event["Records"][0]["cf"]["request"]
+    req["method"], req["querystring"], req["uri"] = "GET", "", "/"
+    del req["body"]
+    event["Records"][0]["cf"]["config"]["requestId"] = request_id
+    return event
+
+
+def test_get_without_query_or_body_signs_empty_parts(recorder: Recorder) -> None:
+    make_handler(config(recorder.url, signing_secret="k"))(plain_get(), None)
+    (got,) = recorder.wait(1)
+    assert got["target"] == "/"
+    h = got["headers"]
+    msg = "\n".join(
+        (h["x-shadow-timestamp"], REQUEST_ID, "GET", "/", "", hashlib.sha256(b"").hexdigest())
+    )
+    assert h["x-shadow-signature"] == hmac.new(b"k", msg.encode(), hashlib.sha256).hexdigest()
+    assert "x-shadow-body-truncated" not in h
+
+
+def test_truncated_body_is_flagged(recorder: Recorder) -> None:
+    event = copy.deepcopy(EVENT)
+    event["Records"][0]["cf"]["request"]["body"]["inputTruncated"] = True
+    make_handler(config(recorder.url))(event, None)
+    (got,) = recorder.wait(1)
+    assert got["headers"]["x-shadow-body-truncated"] == "1"
+
+
+def test_methods_not_listed_are_not_mirrored_but_still_tagged(recorder: Recorder) -> None:
+    out = make_handler(config(recorder.url, methods=["GET"]))(copy.deepcopy(EVENT), None)
+    assert out["headers"]["x-shadow-correlation-id"][0]["value"] == REQUEST_ID
+    time.sleep(0.3)
+    assert recorder.got == []
+
+
+def test_hung_refused_targets_and_bad_events_never_raise() -> None:
+    import socket
+
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)  # accepts the connection, never answers
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))  # bound, not listening: connection refused
+    try:
+        cfg = config(f"http://127.0.0.1:{hung.getsockname()[1]}", budget_ms=200)
+        cfg["targets"].append(
+            {
+                "url": f"http://127.0.0.1:{refused.getsockname()[1]}",
+                "role": "secondary",
+                "sample_rate": 1.0,
+            }
+        )
+        handler = make_handler(cfg)
+        started = time.monotonic()
+        out = handler(plain_get("hung-1"), None)
+        elapsed = time.monotonic() - started
+        assert out["headers"]["x-shadow-correlation-id"][0]["value"] == "hung-1"
+        assert elapsed < 0.2 + 2.0  # the budget plus generous slack for a loaded machine
+        handler({}, None)
+        handler({"Records": [{"cf": {"request": {"uri": "/"}}}]}, None)
+    finally:
+        hung.close()
+        refused.close()
