@@ -247,7 +247,7 @@ def test_signed_collector_rejects_bad_signatures_with_401(
 
 def test_primary_tap_passes_the_upstream_answer_through(tmp_path: Path, upstream: Upstream) -> None:
     sink = tmp_path / "sink"
-    col = Collector("primary", upstream.url, sink)
+    col = Collector("primary", upstream.url, sink, "--deployment", "v1.2.3-abc")
     try:
         status, headers, body = col.send(
             "POST", "/orders?z=1", b"{}", {"x-shadow-correlation-id": "live-1"}
@@ -262,6 +262,7 @@ def test_primary_tap_passes_the_upstream_answer_through(tmp_path: Path, upstream
     assert rel.parts[0] == "role=primary"
     assert rec["role"] == "primary" and rec["correlation_id"] == "live-1"
     assert rec["response"]["status"] == 201
+    assert rec["deployment"] == "v1.2.3-abc"
 
 
 def test_limits_errors_repeats_and_early_ack(tmp_path: Path, upstream: Upstream) -> None:

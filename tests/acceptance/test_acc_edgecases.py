@@ -166,6 +166,10 @@ def test_duplicates_across_files_are_dropped_once_each(tmp_path: Path) -> None:
 
 def test_more_kinds_of_invalid_lines_are_counted_and_skipped(tmp_path: Path) -> None:
     good_p, good_s = pair("g", {"k": 1}, {"k": 1})
+    # unknown extra fields, nested too, are accepted
+    good_p["request"]["http_version"] = "2"
+    good_p["response"]["served_by"] = {"node": 3}
+    good_s["future_field"] = [1, 2]
     bad: list[Any] = [
         {**good_s, "correlation_id": "b1", "captured_at": "yesterday"},
         {**good_s, "correlation_id": "b2", "latency_ms": "fast"},

@@ -99,6 +99,8 @@ def test_captured_script_is_escaped_in_pair_page(served: tuple[str, Path, dict[s
     page = body.decode()
     assert SCRIPT not in page
     assert "&lt;script&gt;" in page or "\\u003cscript" in page
+    # primary, shadow and secondary side by side
+    assert "ok-secondary" in page and "alert(1)" in page
 
 
 def test_captured_script_is_escaped_in_report_page(
@@ -155,3 +157,9 @@ def test_token_from_environment(tmp_path: Path) -> None:
         assert http(base + "/healthz")[0] == 200
     finally:
         stop(proc)
+
+
+def test_unknown_ids_are_404(served: tuple[str, Path, dict[str, Any]]) -> None:
+    base, _, _ = served
+    for route in ("/reports/nope", "/api/reports/nope", "/pairs/nope", "/api/pairs/nope"):
+        assert http(base + route, TOKEN)[0] == 404, route
