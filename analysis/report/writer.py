@@ -1,6 +1,8 @@
 """Write the report folder to a local directory or ``s3://bucket/prefix``.
 
-Files: ``report.json``, ``report.html``, ``report.md``, ``pairs.jsonl.gz``.
+Files: ``report.json``, ``report.html``, ``report.md``, ``pairs.jsonl.gz`` and,
+when the engine built one, the correlation index ``cids/`` (see
+:mod:`analysis.report.cidindex`).
 For S3 the folder is built in a temporary directory and each file uploaded
 with its content type; ``report.json`` goes last so a reader that lists
 reports never sees one whose pages are missing.
@@ -11,11 +13,13 @@ from __future__ import annotations
 import gzip
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from analysis.report import cidindex
 from analysis.report.html import render_html
 from analysis.report.markdown import render_markdown
 from shadowdiff.errors import SinkError
@@ -26,11 +30,17 @@ FILES = {
     "report.md": "text/markdown; charset=utf-8",
     "report.json": "application/json",
 }
+GZ = "application/gzip"
+FILE_TYPES = {".json": "application/json", ".gz": GZ}
 
 
-def write_folder(folder: Path, report: dict[str, Any], pairs: list[dict[str, Any]]) -> None:
+def write_folder(
+    folder: Path, report: dict[str, Any], pairs: list[dict[str, Any]], cids: Path | None = None
+) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        if cids is not None:
+            shutil.copytree(cids, folder / cidindex.DIR, dirs_exist_ok=True)
         with gzip.open(folder / "pairs.jsonl.gz", "wb") as fh:
             for pair in pairs:
                 fh.write(orjson.dumps(pair, option=orjson.OPT_APPEND_NEWLINE))
@@ -44,12 +54,16 @@ def write_folder(folder: Path, report: dict[str, Any], pairs: list[dict[str, Any
 
 
 def write_report(
-    out: str, report: dict[str, Any], pairs: list[dict[str, Any]], s3_client: Any = None
+    out: str,
+    report: dict[str, Any],
+    pairs: list[dict[str, Any]],
+    s3_client: Any = None,
+    cids: Path | None = None,
 ) -> str:
-    """Write the folder; returns where it went."""
+    """Write the folder (with the index built in ``cids`` when given); returns where it went."""
     if not out.startswith("s3://"):
         target = Path(out[len("file://") :] if out.startswith("file://") else out)
-        write_folder(target, report, pairs)
+        write_folder(target, report, pairs, cids)
         return str(target)
     from urllib.parse import urlparse
 
@@ -59,14 +73,14 @@ def write_report(
         raise SinkError(f"not an s3://bucket/prefix URL: {out}")
     tmp = Path(tempfile.mkdtemp(prefix="shadowdiff-report-"))
     try:
-        write_folder(tmp, report, pairs)
+        write_folder(tmp, report, pairs, cids)
         if s3_client is None:
             import boto3
 
             s3_client = boto3.client("s3")
         from botocore.exceptions import BotoCoreError, ClientError
 
-        for name, ctype in FILES.items():
+        def put(name: str, ctype: str) -> None:
             key = f"{prefix}/{name}" if prefix else name
             try:
                 s3_client.put_object(
@@ -75,6 +89,16 @@ def write_report(
             except (ClientError, BotoCoreError) as exc:
                 code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
                 raise SinkError(f"cannot write s3://{bucket}/{key}: {code}") from exc
+
+        index = sorted((tmp / cidindex.DIR).glob("*")) if cids is not None else []
+        with ThreadPoolExecutor(8) as pool:  # the index first: report.json still goes last
+            for done in [
+                pool.submit(put, f"{cidindex.DIR}/{p.name}", FILE_TYPES.get(p.suffix, GZ))
+                for p in index
+            ]:
+                done.result()
+        for name, ctype in FILES.items():
+            put(name, ctype)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out

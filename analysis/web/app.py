@@ -58,15 +58,18 @@ def create_app(
     records: RecordLookup | None = None,
 ) -> FastAPI:
     """The app for ``settings``; ``root`` and ``records`` are injected by tests and benchmarks."""
-    if settings.config or (records is None and settings.records):
-        from analysis.config import load_settings
+    from analysis.config import load_settings
+    from analysis.web.records import ReportSources, open_lookup
 
-        report_settings = load_settings(settings.config)  # checked even without --records
-        if records is None and settings.records:
-            from analysis.web.records import open_lookup
-
-            records = open_lookup(settings.records, report_settings=report_settings)
-    service = ReportService(settings, root or open_root(settings.reports), records)
+    report_settings = load_settings(settings.config)  # checked even without --records
+    if records is None and settings.records:
+        records = open_lookup(settings.records, report_settings=report_settings)
+    service = ReportService(
+        settings,
+        root or open_root(settings.reports),
+        records,
+        report_sources=ReportSources(report_settings=report_settings),
+    )
     renderer = Renderer()
     auth = Depends(_auth_dependency(settings.token))
     app = FastAPI(

@@ -21,6 +21,13 @@ RAW_FILES = {
 }
 
 
+_FOUND_IN = {
+    "report": PAIRS_FILE,
+    "index": "the record source, by the report's correlation index (cids/)",
+    "records": "the record source, by the partition hint",
+}
+
+
 def router(service: ReportService, renderer: Renderer) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     cache: dict[str, Any] = {"version": -1, "html": ""}
@@ -93,7 +100,7 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
             cid=correlation_id,
             pair=found.pair,
             report=found.report.data if found.report else None,
-            found_in=found.found_in if found.report is None else PAIRS_FILE,
+            found_in=_FOUND_IN.get(found.found_in, found.found_in),
             sides=pair_sides(found.pair),
             diff=[d for d in diff if isinstance(d, dict)] if isinstance(diff, list) else [],
             reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],

@@ -1,7 +1,9 @@
-"""The record-source fallback: one pair's records by correlation id and a partition hint.
+"""The record source: one pair's records by correlation id and the hour(s) it was captured in.
 
-Only for pairs that are not in any report's ``pairs.jsonl.gz``. A lookup reads
-the partitions of the hinted hour (``?dt=YYYY-MM-DD&hour=HH``; the source adds
+Only for pairs that are not in any report's ``pairs.jsonl.gz``. The hours come
+from the report's ``cids/`` index or from a partition hint
+(``?dt=YYYY-MM-DD&hour=HH``). A lookup reads
+the partitions of those hours only (the source adds
 its hour of slack on each side, since a collector may file a record under the
 next hour), never the whole night. The first lookup in an hour scans its parts
 once and keeps a correlation id -> parts index for that hour (an LRU of a few
@@ -57,8 +59,11 @@ class SourceLookup:
         clients: dict[str, Any] | None = None,
         settings: ReportSettings | None = None,
         hours_cached: int = 4,
+        role: str | None = None,
     ) -> None:
-        self.source = open_source(url, None, clients)
+        self.url = url
+        self.urls = [url]
+        self.source = open_source(url, role, clients)
         self.settings = settings or ReportSettings()
         self.hours_cached = max(1, hours_cached)
         self._lock = threading.Lock()
@@ -105,24 +110,51 @@ class SourceLookup:
     def find(
         self, cid: str, dt: str, hour: int, known_noise: KnownNoise | None = None
     ) -> dict[str, Any] | None:
-        found = self.records(cid, dt, hour)
-        if not found:
-            return None
-        any_rec = found.get("primary") or found.get("shadow") or next(iter(found.values()))
-        req = any_rec.get("request") or {}
-        endpoint = endpoint_name(
-            str(req.get("method", "")), str(req.get("path", "")), self.settings.routes
-        )
-        noise = known_noise(endpoint) if known_noise else None
-        p, s, x = (found.get(role) for role in ROLES)
-        diff = [d.to_dict() for d in diff_pair(p, s, x, self.settings, noise)]
-        return {
-            "correlation_id": cid,
-            "endpoint": endpoint,
-            "reasons": _reasons(p, s, diff),
-            "records": {role: found.get(role) for role in ROLES},
-            "diff": diff,
-        }
+        return build_pair(cid, self.records(cid, dt, hour), self.settings, known_noise)
+
+    def find_at(
+        self, cid: str, hours: list[tuple[str, int]], known_noise: KnownNoise | None = None
+    ) -> dict[str, Any] | None:
+        return find_in([self], cid, hours, known_noise)
+
+
+def find_in(
+    lookups: list[SourceLookup],
+    cid: str,
+    hours: list[tuple[str, int]],
+    known_noise: KnownNoise | None = None,
+) -> dict[str, Any] | None:
+    """The pair from the records of ``cid`` in ``hours`` of every source (first record wins)."""
+    found: dict[str, dict[str, Any]] = {}
+    for lookup in lookups:
+        for dt, hour in hours:
+            for role, obj in lookup.records(cid, dt, hour).items():
+                found.setdefault(role, obj)
+    return build_pair(cid, found, lookups[0].settings, known_noise) if lookups else None
+
+
+def build_pair(
+    cid: str,
+    found: dict[str, dict[str, Any]],
+    settings: ReportSettings,
+    known_noise: KnownNoise | None = None,
+) -> dict[str, Any] | None:
+    """A pair object like the report's ``pairs.jsonl.gz`` lines, from one record per role."""
+    if not found:
+        return None
+    any_rec = found.get("primary") or found.get("shadow") or next(iter(found.values()))
+    req = any_rec.get("request") or {}
+    endpoint = endpoint_name(str(req.get("method", "")), str(req.get("path", "")), settings.routes)
+    noise = known_noise(endpoint) if known_noise else None
+    p, s, x = (found.get(role) for role in ROLES)
+    diff = [d.to_dict() for d in diff_pair(p, s, x, settings, noise)]
+    return {
+        "correlation_id": cid,
+        "endpoint": endpoint,
+        "reasons": _reasons(p, s, diff),
+        "records": {role: found.get(role) for role in ROLES},
+        "diff": diff,
+    }
 
 
 def _reasons(
@@ -143,10 +175,70 @@ def open_lookup(
     url: str,
     clients: dict[str, Any] | None = None,
     report_settings: ReportSettings | None = None,
+    role: str | None = None,
 ) -> SourceLookup:
-    """The lookup for ``--records``; a local path that does not exist is refused at start."""
+    """The lookup for ``--records`` (or one source a report names, for ``role``).
+
+    A local path that does not exist is refused here, not at the first lookup.
+    """
     if "://" not in url or url.startswith("file://"):
         path = Path(url.removeprefix("file://"))
         if not path.exists():
-            raise SourceError(f"--records {url}: no such file or directory")
-    return SourceLookup(url, clients, report_settings)
+            flag = f"--{role}" if role else "--records"
+            raise SourceError(f"{flag} {url}: no such file or directory")
+    return SourceLookup(url, clients, report_settings, role=role)
+
+
+class ReportSources:
+    """The record sources a report.json names (``sources``), opened once per set of URLs.
+
+    Used when the service has no ``--records``: a pair found in a report's
+    ``cids/`` index is read from where that report read it. ``records`` opens
+    one lookup for every role; per-role keys open one lookup that keeps its role.
+    """
+
+    def __init__(
+        self,
+        clients: dict[str, Any] | None = None,
+        report_settings: ReportSettings | None = None,
+        cache_size: int = 8,
+    ) -> None:
+        self.clients = clients
+        self.settings = report_settings
+        self.cache_size = max(1, cache_size)
+        self._lock = threading.Lock()
+        self._open: OrderedDict[tuple[tuple[str, str], ...], MultiLookup] = OrderedDict()
+
+    def __call__(self, named: Mapping[str, str]) -> MultiLookup:
+        key = tuple(sorted((str(k), str(v)) for k, v in named.items() if v))
+        with self._lock:
+            hit = self._open.get(key)
+            if hit is not None:
+                self._open.move_to_end(key)
+                return hit
+        if not key:
+            raise SourceError("the report names no record source")
+        lookups = [
+            open_lookup(url, self.clients, self.settings, None if k == "records" else k)
+            for k, url in key
+            if k in ("records", *ROLES)
+        ]
+        if not lookups:
+            raise SourceError(f"the report's sources {dict(key)} name no known role")
+        multi = MultiLookup(lookups)
+        with self._lock:
+            self._open[key] = multi
+            while len(self._open) > self.cache_size:
+                self._open.popitem(last=False)
+        return multi
+
+
+class MultiLookup:
+    def __init__(self, lookups: list[SourceLookup]) -> None:
+        self.lookups = lookups
+        self.urls = [lk.url for lk in lookups]
+
+    def find_at(
+        self, cid: str, hours: list[tuple[str, int]], known_noise: KnownNoise | None = None
+    ) -> dict[str, Any] | None:
+        return find_in(self.lookups, cid, hours, known_noise)

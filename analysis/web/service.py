@@ -12,10 +12,12 @@ from datetime import date
 from typing import Any, Protocol
 
 from analysis.web.catalog import Catalog, Report, Snapshot
+from analysis.web.cids import CidIndex
 from analysis.web.pairs import PairIndex
 from analysis.web.present import endpoint_of
 from analysis.web.roots import ReportRoot
 from analysis.web.settings import ServeSettings
+from shadowdiff.errors import ShadowdiffError
 
 
 class NotFound(Exception):
@@ -29,6 +31,8 @@ class RecordLookup(Protocol):
     already decided for that endpoint, so one pair is judged like the night was.
     """
 
+    urls: list[str]
+
     def find(
         self,
         cid: str,
@@ -37,12 +41,32 @@ class RecordLookup(Protocol):
         known_noise: Callable[[str], Mapping[tuple[str, str], str]] | None = None,
     ) -> dict[str, Any] | None: ...
 
+    def find_at(
+        self,
+        cid: str,
+        hours: list[tuple[str, int]],
+        known_noise: Callable[[str], Mapping[tuple[str, str], str]] | None = None,
+    ) -> dict[str, Any] | None: ...
+
+
+class HoursLookup(Protocol):
+    """One pair from the record source(s), reading only the hours a report's index names."""
+
+    urls: list[str]
+
+    def find_at(
+        self,
+        cid: str,
+        hours: list[tuple[str, int]],
+        known_noise: Callable[[str], Mapping[tuple[str, str], str]] | None = None,
+    ) -> dict[str, Any] | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class FoundPair:
     pair: dict[str, Any]
     report: Report | None  # None when it came from the record source
-    found_in: str  # "report" | "records"
+    found_in: str  # "report" (pairs.jsonl.gz) | "index" (cids/ -> records) | "records" (hint)
 
 
 class ReportService:
@@ -51,11 +75,14 @@ class ReportService:
         settings: ServeSettings,
         root: ReportRoot,
         records: RecordLookup | None = None,
+        report_sources: Callable[[Mapping[str, str]], HoursLookup] | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = Catalog(root, settings.rescan_seconds)
         self.pairs = PairIndex(root, settings.pair_files_cached)
+        self.cids = CidIndex(root, settings.pair_files_cached * 2)
         self.records = records
+        self.report_sources = report_sources
 
     def snapshot(self) -> Snapshot:
         return self.catalog.snapshot()
@@ -106,10 +133,61 @@ class ReportService:
                 f"pair {cid!r} not found in any report's pairs.jsonl.gz nor in the record "
                 f"source at dt={dt}/hour={hour:02d}"
             )
-        where = f"report {report_id!r}" if report_id else "any report's pairs.jsonl.gz"
+        found = self._from_index(snapshot, cid, report)
+        if found is not None:
+            return found
+        where = f"report {report_id!r}" if report_id else "any report"
         hint = (
             "; add ?dt=YYYY-MM-DD&hour=HH to look it up in the record source"
             if self.records is not None
             else ""
         )
-        raise NotFound(f"pair {cid!r} not found in {where}{hint}")
+        raise NotFound(
+            f"pair {cid!r} not found in {where}: neither an example in pairs.jsonl.gz "
+            f"nor in a correlation index (cids/){hint}"
+        )
+
+    def _from_index(self, snapshot: Snapshot, cid: str, only: Report | None) -> FoundPair | None:
+        """The newest report whose ``cids/`` index holds ``cid``, its records read by hour."""
+        for rep in [only] if only is not None else snapshot.reports:
+            roles = self.cids.hours(rep, cid)
+            if not roles:
+                continue
+            hours = sorted({_hour(h) for hs in roles.values() for h in hs})
+            named = ", ".join(f"{d}T{h:02d}" for d, h in hours)
+            lookup, why = self._sources_for(rep)
+            if lookup is None:
+                raise NotFound(
+                    f"pair {cid!r} is in report {rep.id!r}'s correlation index (captured "
+                    f"{named}) but no record source is reachable: {why}"
+                )
+            pair = lookup.find_at(cid, hours, self.known_noise)
+            if pair is not None:
+                return FoundPair(pair, rep, "index")
+            raise NotFound(
+                f"pair {cid!r} is in report {rep.id!r}'s correlation index but its records are "
+                f"not in {', '.join(lookup.urls)} at {named}"
+            )
+        return None
+
+    def _sources_for(self, report: Report) -> tuple[HoursLookup | None, str]:
+        if self.records is not None:
+            return self.records, ""
+        named = report.data.get("sources")
+        if not isinstance(named, dict) or not named:
+            return None, "--records is not given and the report names no sources"
+        if self.report_sources is None:
+            return None, "--records is not given"
+        try:
+            return self.report_sources(named), ""
+        except ShadowdiffError as exc:
+            return None, f"--records is not given and the report's sources are unreadable ({exc})"
+
+
+def _hour(text: str) -> tuple[str, int]:
+    """``YYYY-MM-DDTHH`` → (dt, hour)."""
+    dt, _, hh = text.partition("T")
+    try:
+        return dt, int(hh)
+    except ValueError:
+        return dt, 0

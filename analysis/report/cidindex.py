@@ -1,0 +1,150 @@
+"""The report's own correlation index: which hour each kept record of a night was captured in.
+
+A report folder holds ``cids/manifest.json`` (``{"schema": "shadowdiff.cids/1",
+"hash": "crc32", "shards": N}``) and ``cids/NNNN.tsv.gz`` for every shard. A
+shard holds one line per record kept after dedupe and window,
+``correlation_id TAB role TAB YYYY-MM-DDTHH``, for the ids whose
+``crc32(utf-8 id) % N`` is that shard. The hash is the engine's bucket hash, so
+each pass-2 bucket writes exactly its own shard (in parallel, bounded by the
+bucket) and a lookup reads ONE small file. ``crc32`` is stable across processes
+and machines, unlike Python's salted ``hash()``.
+
+The service uses the hours to read just those partitions of the record source
+instead of a whole night. Ids holding a tab, newline or backslash are written
+with backslash escapes so a line always splits in three.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shadowdiff.errors import SourceError
+
+SCHEMA = "shadowdiff.cids/1"
+HASH = "crc32"
+DIR = "cids"
+MANIFEST = "manifest.json"
+LEVEL = 3  # gzip level: most of level 9's size at a fraction of its CPU
+
+_ESC = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESC = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+_hours: dict[int, bytes] = {}
+
+
+def shard_of(cid: str, shards: int) -> int:
+    return zlib.crc32(cid.encode()) % shards
+
+
+def shard_name(shard: int) -> str:
+    return f"{shard:04d}.tsv.gz"
+
+
+def escape(cid: str) -> str:
+    if "\\" in cid or "\t" in cid or "\n" in cid or "\r" in cid:
+        return "".join(_ESC.get(c, c) for c in cid)
+    return cid
+
+
+def unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            out.append(_UNESC.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def hour_of(moment: datetime) -> bytes:
+    """``YYYY-MM-DDTHH`` of an aware UTC moment, cached per hour (it is asked per record)."""
+    key = int(moment.timestamp()) // 3600
+    text = _hours.get(key)
+    if text is None:
+        text = _hours[key] = f"{moment:%Y-%m-%dT%H}".encode()
+    return text
+
+
+def entry(cid: str, role: str, moment: datetime) -> bytes:
+    return b"%s\t%s\t%s\n" % (escape(cid).encode(), role.encode(), hour_of(moment))
+
+
+def write_shard(folder: str | Path, shard: int, lines: Iterable[bytes]) -> Path:
+    """Write one shard (lines from :func:`entry`) into ``folder``; an empty shard is written too."""
+    path = Path(folder) / shard_name(shard)
+    path.write_bytes(gzip.compress(b"".join(lines), compresslevel=LEVEL, mtime=0))
+    return path
+
+
+def manifest(shards: int) -> dict[str, Any]:
+    return {"schema": SCHEMA, "hash": HASH, "shards": shards}
+
+
+def write_manifest(folder: str | Path, shards: int) -> Path:
+    path = Path(folder) / MANIFEST
+    path.write_bytes(orjson.dumps(manifest(shards)))
+    return path
+
+
+def write_index(
+    folder: str | Path, entries: Iterable[tuple[str, str, datetime]], shards: int
+) -> None:
+    """The whole index from ``(cid, role, captured_at)`` in one process (tests, small jobs)."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    by_shard: list[list[bytes]] = [[] for _ in range(shards)]
+    for cid, role, moment in entries:
+        by_shard[shard_of(cid, shards)].append(entry(cid, role, moment))
+    for shard, lines in enumerate(by_shard):
+        write_shard(folder, shard, lines)
+    write_manifest(folder, shards)
+
+
+def parse_manifest(raw: bytes, where: str) -> int:
+    """The shard count of a manifest; :class:`SourceError` naming ``where`` when it is not one."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise SourceError(f"{where}: not JSON ({exc})") from exc
+    if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
+        raise SourceError(f"{where}: not a {SCHEMA} manifest")
+    if obj.get("hash") != HASH:
+        raise SourceError(f"{where}: unknown hash {obj.get('hash')!r}")
+    shards = obj.get("shards")
+    if not isinstance(shards, int) or isinstance(shards, bool) or shards < 1:
+        raise SourceError(f"{where}: shards must be a positive integer")
+    return shards
+
+
+def find_in_shard(raw_gz: bytes, cid: str, where: str) -> dict[str, list[str]]:
+    """``{role: [hour, ...]}`` of ``cid`` in one shard's bytes (empty when it is not there)."""
+    try:
+        text = gzip.decompress(raw_gz)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{where}: not a gzip file ({exc})") from exc
+    needle = escape(cid).encode() + b"\t"
+    found: dict[str, list[str]] = {}
+    start = 0
+    while True:
+        at = text.find(needle, start)
+        if at < 0:
+            return found
+        start = at + len(needle)
+        if at and text[at - 1] != 0x0A:  # the id is a suffix of another one
+            continue
+        end = text.find(b"\n", at)
+        fields = text[at : end if end >= 0 else len(text)].decode("utf-8", "replace").split("\t")
+        if len(fields) == 3:
+            hours = found.setdefault(fields[1], [])
+            if fields[2] not in hours:
+                hours.append(fields[2])
