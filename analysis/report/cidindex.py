@@ -3,14 +3,18 @@
 A report folder holds ``cids/manifest.json`` (``{"schema": "shadowdiff.cids/1",
 "hash": "crc32", "shards": N}``) and ``cids/NNNN.tsv.gz`` for every shard. A
 shard holds one line per record kept after dedupe and window,
-``correlation_id TAB role TAB YYYY-MM-DDTHH``, for the ids whose
-``crc32(utf-8 id) % N`` is that shard. The hash is the engine's bucket hash, so
+``correlation_id TAB role TAB YYYY-MM-DDTHH TAB part``, for the ids whose
+``crc32(utf-8 id) % N`` is that shard. ``part`` indexes ``cids/parts.json``, the
+list of the night's input parts by their last four path segments
+(``role=/dt=/hour=/file`` in the contract layout, whatever the root), so the
+service can open the one file that holds the record instead of a whole hour;
+it is empty when not known. The hash is the engine's bucket hash, so
 each pass-2 bucket writes exactly its own shard (in parallel, bounded by the
 bucket) and a lookup reads ONE small file. ``crc32`` is stable across processes
 and machines, unlike Python's salted ``hash()``.
 
-The service uses the hours to read just those partitions of the record source
-instead of a whole night. Ids holding a tab, newline or backslash are written
+The service uses the hours (and parts) to read just those partitions of the
+record source instead of a whole night. Ids holding a tab, newline or backslash are written
 with backslash escapes so a line always splits in three.
 """
 
@@ -31,6 +35,7 @@ SCHEMA = "shadowdiff.cids/1"
 HASH = "crc32"
 DIR = "cids"
 MANIFEST = "manifest.json"
+PARTS = "parts.json"
 LEVEL = 3  # gzip level: most of level 9's size at a fraction of its CPU
 
 _ESC = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -76,8 +81,18 @@ def hour_of(moment: datetime) -> bytes:
     return text
 
 
-def entry(cid: str, role: str, moment: datetime) -> bytes:
-    return b"%s\t%s\t%s\n" % (escape(cid).encode(), role.encode(), hour_of(moment))
+def part_tail(name: str) -> str:
+    """The last four path segments of a part's name: the same under any root or bucket."""
+    return "/".join(name.replace("\\", "/").split("/")[-4:])
+
+
+def entry(cid: str, role: str, moment: datetime, part: int | None = None) -> bytes:
+    return b"%s\t%s\t%s\t%s\n" % (
+        escape(cid).encode(),
+        role.encode(),
+        hour_of(moment),
+        b"" if part is None else b"%d" % part,
+    )
 
 
 def write_shard(folder: str | Path, shard: int, lines: Iterable[bytes]) -> Path:
@@ -97,16 +112,37 @@ def write_manifest(folder: str | Path, shards: int) -> Path:
     return path
 
 
+def write_parts(folder: str | Path, names: list[str]) -> Path:
+    """``parts.json``: the tails of the input parts, in the read order the entries index."""
+    path = Path(folder) / PARTS
+    path.write_bytes(orjson.dumps([part_tail(n) for n in names]))
+    return path
+
+
+def parse_parts(raw: bytes, where: str) -> list[str]:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise SourceError(f"{where}: not JSON ({exc})") from exc
+    if not isinstance(obj, list) or not all(isinstance(n, str) for n in obj):
+        raise SourceError(f"{where}: not a list of part names")
+    return obj
+
+
 def write_index(
-    folder: str | Path, entries: Iterable[tuple[str, str, datetime]], shards: int
+    folder: str | Path,
+    entries: Iterable[tuple[str, str, datetime, int | None]],
+    shards: int,
+    parts: list[str] | None = None,
 ) -> None:
-    """The whole index from ``(cid, role, captured_at)`` in one process (tests, small jobs)."""
+    """The whole index from ``(cid, role, captured_at, part)`` in one process (tests, small jobs)."""
     Path(folder).mkdir(parents=True, exist_ok=True)
     by_shard: list[list[bytes]] = [[] for _ in range(shards)]
-    for cid, role, moment in entries:
-        by_shard[shard_of(cid, shards)].append(entry(cid, role, moment))
+    for cid, role, moment, part in entries:
+        by_shard[shard_of(cid, shards)].append(entry(cid, role, moment, part))
     for shard, lines in enumerate(by_shard):
         write_shard(folder, shard, lines)
+    write_parts(folder, parts or [])
     write_manifest(folder, shards)
 
 
@@ -126,14 +162,14 @@ def parse_manifest(raw: bytes, where: str) -> int:
     return shards
 
 
-def find_in_shard(raw_gz: bytes, cid: str, where: str) -> dict[str, list[str]]:
-    """``{role: [hour, ...]}`` of ``cid`` in one shard's bytes (empty when it is not there)."""
+def find_in_shard(raw_gz: bytes, cid: str, where: str) -> list[tuple[str, str, int | None]]:
+    """``(role, hour, part)`` of every entry of ``cid`` in one shard's bytes (may be empty)."""
     try:
         text = gzip.decompress(raw_gz)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceError(f"{where}: not a gzip file ({exc})") from exc
     needle = escape(cid).encode() + b"\t"
-    found: dict[str, list[str]] = {}
+    found: list[tuple[str, str, int | None]] = []
     start = 0
     while True:
         at = text.find(needle, start)
@@ -144,7 +180,6 @@ def find_in_shard(raw_gz: bytes, cid: str, where: str) -> dict[str, list[str]]:
             continue
         end = text.find(b"\n", at)
         fields = text[at : end if end >= 0 else len(text)].decode("utf-8", "replace").split("\t")
-        if len(fields) == 3:
-            hours = found.setdefault(fields[1], [])
-            if fields[2] not in hours:
-                hours.append(fields[2])
+        if len(fields) == 4:
+            part = int(fields[3]) if fields[3].isdigit() else None
+            found.append((fields[1], fields[2], part))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from analysis.report import cidindex
 from analysis.web.catalog import Report
@@ -18,7 +19,14 @@ from analysis.web.roots import ReportRoot
 from shadowdiff.errors import SourceError
 
 log = logging.getLogger("shadowdiff.serve")
-Hours = dict[str, list[str]]  # role -> ["YYYY-MM-DDTHH", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where the records of one id are: the capture hours, and the input parts when known."""
+
+    hours: list[tuple[str, int]]  # (dt, hour), sorted
+    parts: frozenset[str]  # part tails (``role=/dt=/hour=/file``); empty when not known
 
 
 class CidIndex:
@@ -27,6 +35,7 @@ class CidIndex:
         self.cache_size = max(1, cache_size)
         self._lock = threading.Lock()
         self._shards: dict[tuple[str, str], int | None] = {}  # manifest per fingerprint
+        self._parts: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         self._files: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
 
     def _shard_count(self, report: Report) -> int | None:
@@ -57,8 +66,24 @@ class CidIndex:
             self._files.popitem(last=False)
         return raw
 
-    def hours(self, report: Report, cid: str) -> Hours | None:
-        """``{role: [hour, ...]}`` for ``cid`` in ``report`` (empty: not there; None: no index)."""
+    def _part_names(self, report: Report) -> list[str]:
+        key = (report.folder, report.fingerprint)
+        names = self._parts.get(key)
+        if names is None:
+            name = f"{cidindex.DIR}/{cidindex.PARTS}"
+            try:
+                raw = self.root.read(report.folder, name)
+                names = cidindex.parse_parts(raw, f"{self.root.uri}/{report.folder}/{name}")
+            except SourceError as exc:
+                log.warning("report %s: %s", report.id, exc)
+                names = []
+            self._parts[key] = names
+            while len(self._parts) > self.cache_size:
+                self._parts.popitem(last=False)
+        return names
+
+    def locate(self, report: Report, cid: str) -> Located | None:
+        """Where ``cid``'s records are per ``report``'s index; None when it is not there."""
         with self._lock:
             shards = self._shard_count(report)
             if shards is None:
@@ -66,7 +91,22 @@ class CidIndex:
             shard = cidindex.shard_of(cid, shards)
             where = f"{self.root.uri}/{report.folder}/{cidindex.DIR}/{cidindex.shard_name(shard)}"
             try:
-                return cidindex.find_in_shard(self._shard(report, shard), cid, where)
+                hits = cidindex.find_in_shard(self._shard(report, shard), cid, where)
             except SourceError as exc:
                 log.warning("report %s: unreadable correlation index: %s", report.id, exc)
                 return None
+            if not hits:
+                return None
+            names = self._part_names(report) if any(p is not None for _, _, p in hits) else []
+        hours = sorted({_hour(h) for _, h, _ in hits})
+        parts = frozenset(names[p] for _, _, p in hits if p is not None and 0 <= p < len(names))
+        return Located(hours, parts)
+
+
+def _hour(text: str) -> tuple[str, int]:
+    """``YYYY-MM-DDTHH`` → (dt, hour)."""
+    dt, _, hh = text.partition("T")
+    try:
+        return dt, int(hh)
+    except ValueError:
+        return dt, 0

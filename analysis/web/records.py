@@ -27,6 +27,7 @@ import orjson
 from analysis.core.endpoints import endpoint_name
 from analysis.core.pairdiff import diff_pair
 from analysis.core.settings import ReportSettings
+from analysis.report.cidindex import part_tail
 from analysis.sources import Part, iter_lines, open_source
 from shadowdiff.errors import InvalidRecord, SourceError
 from shadowdiff.record import ROLES
@@ -90,11 +91,23 @@ class SourceLookup:
                 self._hours.popitem(last=False)
         return index
 
-    def records(self, cid: str, dt: str, hour: int) -> dict[str, dict[str, Any]]:
-        """The first valid record of each role for ``cid`` in the hinted hour (deduped)."""
+    def records(
+        self, cid: str, dt: str, hour: int, parts: frozenset[str] = frozenset()
+    ) -> dict[str, dict[str, Any]]:
+        """The first valid record of each role for ``cid`` in the hour (deduped).
+
+        With ``parts`` (tails from a report's index) only those files of the
+        hour are read; when none of them is listed any more, the whole hour is.
+        """
+        chosen: list[Part] = []
+        if parts:
+            listed = self.source.parts(*hour_window(dt, hour))
+            chosen = [p for p in listed if part_tail(p.name) in parts]
+        if not chosen:
+            chosen = self._index(dt, hour).get(cid, [])
         found: dict[str, dict[str, Any]] = {}
         needle = orjson.dumps(cid)
-        for part in self._index(dt, hour).get(cid, []):
+        for part in chosen:
             for line in iter_lines(part):
                 if needle not in line:
                     continue
@@ -113,9 +126,13 @@ class SourceLookup:
         return build_pair(cid, self.records(cid, dt, hour), self.settings, known_noise)
 
     def find_at(
-        self, cid: str, hours: list[tuple[str, int]], known_noise: KnownNoise | None = None
+        self,
+        cid: str,
+        hours: list[tuple[str, int]],
+        known_noise: KnownNoise | None = None,
+        parts: frozenset[str] = frozenset(),
     ) -> dict[str, Any] | None:
-        return find_in([self], cid, hours, known_noise)
+        return find_in([self], cid, hours, known_noise, parts)
 
 
 def find_in(
@@ -123,12 +140,13 @@ def find_in(
     cid: str,
     hours: list[tuple[str, int]],
     known_noise: KnownNoise | None = None,
+    parts: frozenset[str] = frozenset(),
 ) -> dict[str, Any] | None:
     """The pair from the records of ``cid`` in ``hours`` of every source (first record wins)."""
     found: dict[str, dict[str, Any]] = {}
     for lookup in lookups:
         for dt, hour in hours:
-            for role, obj in lookup.records(cid, dt, hour).items():
+            for role, obj in lookup.records(cid, dt, hour, parts).items():
                 found.setdefault(role, obj)
     return build_pair(cid, found, lookups[0].settings, known_noise) if lookups else None
 
@@ -239,6 +257,10 @@ class MultiLookup:
         self.urls = [lk.url for lk in lookups]
 
     def find_at(
-        self, cid: str, hours: list[tuple[str, int]], known_noise: KnownNoise | None = None
+        self,
+        cid: str,
+        hours: list[tuple[str, int]],
+        known_noise: KnownNoise | None = None,
+        parts: frozenset[str] = frozenset(),
     ) -> dict[str, Any] | None:
-        return find_in(self.lookups, cid, hours, known_noise)
+        return find_in(self.lookups, cid, hours, known_noise, parts)

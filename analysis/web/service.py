@@ -46,6 +46,7 @@ class RecordLookup(Protocol):
         cid: str,
         hours: list[tuple[str, int]],
         known_noise: Callable[[str], Mapping[tuple[str, str], str]] | None = None,
+        parts: frozenset[str] = frozenset(),
     ) -> dict[str, Any] | None: ...
 
 
@@ -59,6 +60,7 @@ class HoursLookup(Protocol):
         cid: str,
         hours: list[tuple[str, int]],
         known_noise: Callable[[str], Mapping[tuple[str, str], str]] | None = None,
+        parts: frozenset[str] = frozenset(),
     ) -> dict[str, Any] | None: ...
 
 
@@ -150,18 +152,17 @@ class ReportService:
     def _from_index(self, snapshot: Snapshot, cid: str, only: Report | None) -> FoundPair | None:
         """The newest report whose ``cids/`` index holds ``cid``, its records read by hour."""
         for rep in [only] if only is not None else snapshot.reports:
-            roles = self.cids.hours(rep, cid)
-            if not roles:
+            located = self.cids.locate(rep, cid)
+            if located is None:
                 continue
-            hours = sorted({_hour(h) for hs in roles.values() for h in hs})
-            named = ", ".join(f"{d}T{h:02d}" for d, h in hours)
+            named = ", ".join(f"{d}T{h:02d}" for d, h in located.hours)
             lookup, why = self._sources_for(rep)
             if lookup is None:
                 raise NotFound(
                     f"pair {cid!r} is in report {rep.id!r}'s correlation index (captured "
                     f"{named}) but no record source is reachable: {why}"
                 )
-            pair = lookup.find_at(cid, hours, self.known_noise)
+            pair = lookup.find_at(cid, located.hours, self.known_noise, located.parts)
             if pair is not None:
                 return FoundPair(pair, rep, "index")
             raise NotFound(
@@ -182,12 +183,3 @@ class ReportService:
             return self.report_sources(named), ""
         except ShadowdiffError as exc:
             return None, f"--records is not given and the report's sources are unreadable ({exc})"
-
-
-def _hour(text: str) -> tuple[str, int]:
-    """``YYYY-MM-DDTHH`` → (dt, hour)."""
-    dt, _, hh = text.partition("T")
-    try:
-        return dt, int(hh)
-    except ValueError:
-        return dt, 0

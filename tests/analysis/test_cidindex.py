@@ -19,9 +19,13 @@ T4 = datetime(2026, 11, 26, 4, 0, 1, tzinfo=UTC)
 
 
 def _lookup(folder: Path, cid: str) -> dict[str, list[str]]:
+    """``{role: [hour, ...]}`` of ``cid``, reading the manifest and one shard."""
     shards = cidindex.parse_manifest((folder / "manifest.json").read_bytes(), "manifest")
     shard = folder / cidindex.shard_name(cidindex.shard_of(cid, shards))
-    return cidindex.find_in_shard(shard.read_bytes(), cid, str(shard))
+    out: dict[str, list[str]] = {}
+    for role, hour, _ in cidindex.find_in_shard(shard.read_bytes(), cid, str(shard)):
+        out.setdefault(role, []).append(hour)
+    return out
 
 
 def test_shard_hash_is_the_same_in_another_process() -> None:
@@ -32,10 +36,10 @@ def test_shard_hash_is_the_same_in_another_process() -> None:
 
 def test_a_lookup_finds_every_role_and_hour_of_an_id(tmp_path: Path) -> None:
     entries = [
-        ("a", "primary", T3),
-        ("a", "shadow", T4),
-        ("b", "primary", T3),
-        ("ab", "shadow", T3),
+        ("a", "primary", T3, None),
+        ("a", "shadow", T4, None),
+        ("b", "primary", T3, None),
+        ("ab", "shadow", T3, None),
     ]
     cidindex.write_index(tmp_path, entries, shards=4)
     assert orjson.loads((tmp_path / "manifest.json").read_bytes()) == {
@@ -50,22 +54,29 @@ def test_a_lookup_finds_every_role_and_hour_of_an_id(tmp_path: Path) -> None:
 
 
 def test_an_id_that_ends_another_id_is_not_confused_with_it(tmp_path: Path) -> None:
-    cidindex.write_index(tmp_path, [("xab", "primary", T3)], shards=1)
+    cidindex.write_index(tmp_path, [("xab", "primary", T3, None)], shards=1)
     assert _lookup(tmp_path, "ab") == {}
     assert _lookup(tmp_path, "xab") == {"primary": ["2026-11-26T03"]}
 
 
 @pytest.mark.parametrize("cid", ["tab\there", "new\nline", "back\\slash", "ünï ✓", "\\t"])
 def test_ids_with_separators_round_trip(tmp_path: Path, cid: str) -> None:
-    cidindex.write_index(tmp_path, [(cid, "shadow", T4), ("t", "primary", T3)], shards=2)
+    cidindex.write_index(
+        tmp_path, [(cid, "shadow", T4, None), ("t", "primary", T3, None)], shards=2
+    )
     assert _lookup(tmp_path, cid) == {"shadow": ["2026-11-26T04"]}
     assert cidindex.unescape(cidindex.escape(cid)) == cid
 
 
-def test_a_shard_is_plain_gzip_tsv(tmp_path: Path) -> None:
-    cidindex.write_index(tmp_path, [("a", "primary", T3)], shards=1)
+def test_a_shard_is_plain_gzip_tsv_naming_the_part(tmp_path: Path) -> None:
+    parts = ["/data/rec/role=primary/dt=2026-11-26/hour=03/a.jsonl.gz", "s3://b/x/y/z/w.gz"]
+    cidindex.write_index(tmp_path, [("a", "primary", T3, 0), ("b", "shadow", T3, None)], 1, parts)
     text = gzip.decompress((tmp_path / "0000.tsv.gz").read_bytes())
-    assert text == b"a\tprimary\t2026-11-26T03\n"
+    assert text == b"a\tprimary\t2026-11-26T03\t0\nb\tshadow\t2026-11-26T03\t\n"
+    names = cidindex.parse_parts((tmp_path / "parts.json").read_bytes(), "parts.json")
+    assert names == ["role=primary/dt=2026-11-26/hour=03/a.jsonl.gz", "x/y/z/w.gz"]
+    found = cidindex.find_in_shard((tmp_path / "0000.tsv.gz").read_bytes(), "a", "shard")
+    assert found == [("primary", "2026-11-26T03", 0)]
 
 
 @pytest.mark.parametrize(

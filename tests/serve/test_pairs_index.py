@@ -29,14 +29,15 @@ def _root(tmp_path: Path, sources: dict[str, str]) -> Path:
     data = json.loads((folder / "report.json").read_text())
     data["sources"] = sources
     (folder / "report.json").write_text(json.dumps(data))
-    entries = [(CID, "primary", HOUR), (CID, "shadow", HOUR), ("other", "primary", HOUR)]
-    cidindex.write_index(folder / "cids", entries, shards=3)
     p = {"id": 1, "price": 10}
     write_records(
         records,
         HOUR,
         [record(CID, "primary", 200, json.dumps(p)), record(CID, "shadow", 500, json.dumps(p))],
     )
+    parts = sorted(str(f) for f in records.rglob("*.jsonl.gz"))  # primary, then shadow
+    entries = [(CID, "primary", HOUR, 0), (CID, "shadow", HOUR, 1), ("other", "primary", HOUR, 0)]
+    cidindex.write_index(folder / "cids", entries, shards=3, parts=parts)
     # A corrupt file in another hour: reading a whole night would trip on it.
     far = records / partition_dir("shadow", datetime(2026, 11, 25, 19, tzinfo=UTC))
     far.mkdir(parents=True)
@@ -55,6 +56,25 @@ def test_an_indexed_pair_is_read_from_the_reports_own_source(tmp_path: Path) -> 
     assert body["reasons"] == ["status"]
     page = c.get(f"/pairs/{CID}")
     assert page.status_code == 200 and "correlation index" in page.text
+
+
+def test_only_the_indexed_part_of_the_hour_is_opened(tmp_path: Path) -> None:
+    reports = _root(tmp_path, {"records": str(tmp_path / "records")})
+    same_hour = tmp_path / "records" / partition_dir("shadow", HOUR) / "zz-corrupt.jsonl.gz"
+    same_hour.write_bytes(b"\x1f\x8b not gzip")
+    r = TestClient(create_app(settings_for(reports))).get(f"/api/pairs/{CID}")
+    assert r.status_code == 200, r.text
+
+
+def test_an_index_without_parts_reads_the_hours_it_names(tmp_path: Path) -> None:
+    reports = _root(tmp_path, {"records": str(tmp_path / "records")})
+    entries = [(CID, "primary", HOUR, None), (CID, "shadow", HOUR, None)]
+    cidindex.write_index(reports / "night-025" / "cids", entries, shards=1)
+    for old in (reports / "night-025" / "cids").glob("000[12].tsv.gz"):
+        old.unlink()
+    r = TestClient(create_app(settings_for(reports))).get(f"/api/pairs/{CID}")
+    assert r.status_code == 200, r.text
+    assert r.json()["records"]["shadow"]["role"] == "shadow"
 
 
 def test_records_flag_wins_over_the_sources_the_report_names(tmp_path: Path) -> None:
