@@ -183,3 +183,52 @@ def find_in_shard(raw_gz: bytes, cid: str, where: str) -> list[tuple[str, str, i
         if len(fields) == 4:
             part = int(fields[3]) if fields[3].isdigit() else None
             found.append((fields[1], fields[2], part))
+
+
+class Resharder:
+    """Index lines that arrive grouped some other way (Dask tasks) → shards by ``crc32 % N``.
+
+    Lines are split by shard and appended to one plain spool file per shard
+    (buffered, so memory stays bounded by ``flush_bytes``); :meth:`close`
+    compresses each spool into its shard and writes ``parts.json`` and the manifest.
+    """
+
+    def __init__(self, folder: str | Path, shards: int, flush_bytes: int = 1 << 20) -> None:
+        self.folder = Path(folder)
+        self.shards = max(1, shards)
+        self.flush_bytes = flush_bytes
+        self._buf: list[list[bytes]] = [[] for _ in range(self.shards)]
+        self._held = 0
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _spool(self, shard: int) -> Path:
+        return self.folder / f".{shard:04d}.spool"
+
+    def add(self, text: bytes) -> None:
+        """Some entry lines (each ending in a newline), in any order and any shard."""
+        for line in text.splitlines(keepends=True):
+            cid = line[: line.find(b"\t")].decode("utf-8", "replace")
+            if b"\\" in line:
+                cid = unescape(cid)
+            self._buf[shard_of(cid, self.shards)].append(line)
+        self._held += len(text)
+        if self._held >= self.flush_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        for shard, lines in enumerate(self._buf):
+            if lines:
+                with self._spool(shard).open("ab") as fh:
+                    fh.write(b"".join(lines))
+                lines.clear()
+        self._held = 0
+
+    def close(self, parts: list[str]) -> None:
+        self._flush()
+        for shard in range(self.shards):
+            spool = self._spool(shard)
+            data = spool.read_bytes() if spool.exists() else b""
+            write_shard(self.folder, shard, [data])
+            spool.unlink(missing_ok=True)
+        write_parts(self.folder, parts)
+        write_manifest(self.folder, self.shards)

@@ -96,3 +96,18 @@ def test_a_bad_manifest_is_refused_naming_the_file(raw: bytes) -> None:
 def test_a_broken_shard_is_refused_naming_the_file() -> None:
     with pytest.raises(SourceError, match=r"0003\.tsv\.gz: not a gzip"):
         cidindex.find_in_shard(b"junk", "a", "r1/cids/0003.tsv.gz")
+
+
+def test_lines_grouped_another_way_are_resharded_like_the_engine_would(tmp_path: Path) -> None:
+    ids = [f"id-{i}" for i in range(50)] + ["tab\there", "back\\slash"]
+    lines = [cidindex.entry(cid, "primary", T3, i) for i, cid in enumerate(ids)]
+    direct = tmp_path / "direct"
+    cidindex.write_index(direct, [(c, "primary", T3, i) for i, c in enumerate(ids)], 7, ["a"])
+    spooled = tmp_path / "spooled"
+    sharder = cidindex.Resharder(spooled, 7, flush_bytes=64)
+    sharder.add(b"".join(lines[::2]))
+    sharder.add(b"".join(lines[1::2]))
+    sharder.close(["a"])
+    assert sorted(p.name for p in spooled.iterdir()) == sorted(p.name for p in direct.iterdir())
+    for cid in ids:
+        assert _lookup(spooled, cid) == _lookup(direct, cid) == {"primary": ["2026-11-26T03"]}
