@@ -20,6 +20,7 @@ and writes nothing.
 
 from __future__ import annotations
 
+import gzip
 import math
 import os
 import re
@@ -31,7 +32,16 @@ import orjson
 from analysis.core.aggregate import Partial, merge
 from analysis.core.pairing import BucketReducer, Window
 from analysis.core.settings import ReportSettings
-from analysis.engine import BUCKET_BYTES, MAX_BUCKETS, Progress, _estimate, _groups, reduce_parts
+from analysis.engine import (
+    BUCKET_BYTES,
+    MAX_BUCKETS,
+    Progress,
+    _estimate,
+    _groups,
+    index_lines,
+    reduce_parts,
+)
+from analysis.report import cidindex
 from analysis.sources import Part, iter_lines
 from shadowdiff.errors import ConfigError, ShadowdiffError
 from shadowdiff.layout import parse_partition
@@ -104,6 +114,29 @@ def reduce_frame(frame: Any, settings: ReportSettings, window: Window) -> Partia
     return BucketReducer(settings, window).reduce(lines)
 
 
+Indexed = tuple[Partial, bytes]  # a task's partial and its cids/ entry lines, gzipped
+
+
+def reduce_parts_indexed(
+    items: list[tuple[int, Part]], settings: ReportSettings, window: Window
+) -> Indexed:
+    sink: list[bytes] = []
+    partial = reduce_parts(items, settings, window, None, sink)
+    return partial, gzip.compress(b"".join(sink), compresslevel=1)
+
+
+def reduce_frame_indexed(frame: Any, settings: ReportSettings, window: Window) -> Indexed:
+    lines = (
+        ((int(f), int(n)), None if role == "*" else role, line)
+        for f, n, role, line in zip(
+            frame["f"], frame["n"], frame["role"], frame["line"], strict=True
+        )
+    )
+    reducer = BucketReducer(settings, window, index=True)
+    partial = reducer.reduce(lines)
+    return partial, gzip.compress(b"".join(index_lines(reducer.kept)), compresslevel=1)
+
+
 def connect(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     """A Client for ``scheduler``, or for a LocalCluster of worker processes on this machine."""
     from distributed import Client, LocalCluster
@@ -128,7 +161,9 @@ def _bucketed_tasks(client: Any, indexed: list[tuple[int, Part]], args: tuple[An
     for item in indexed:
         groups[str(bucket_level(item[1]))].append(item)
     ordered = [groups[k] for k in sorted(groups)]
-    return client.map(reduce_parts, ordered, *[[a] * len(ordered) for a in args], pure=False)
+    return client.map(
+        reduce_parts_indexed, ordered, *[[a] * len(ordered) for a in args], pure=False
+    )
 
 
 def _shuffle_tasks(
@@ -148,7 +183,8 @@ def _shuffle_tasks(
         ddf = dd.from_delayed(frames, meta=meta, verify_meta=False)
         shuffled = ddf.shuffle(on="cid", npartitions=nparts, shuffle_method="tasks")
         reduced = [
-            delayed(reduce_frame, pure=False)(d, settings, window) for d in shuffled.to_delayed()
+            delayed(reduce_frame_indexed, pure=False)(d, settings, window)
+            for d in shuffled.to_delayed()
         ]
         return client.compute(reduced)
 
@@ -160,8 +196,14 @@ def analyse_dask(
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    cids: str | None = None,
 ) -> Partial:
-    """Every part → the merged :class:`Partial`, computed on the cluster."""
+    """Every part → the merged :class:`Partial`, computed on the cluster.
+
+    With ``cids`` (a local directory) the report's correlation index is written
+    there: each task returns its entry lines and this client reshards them by
+    ``crc32 % shards`` as they arrive (spooled to disk, memory bounded).
+    """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
@@ -171,7 +213,15 @@ def analyse_dask(
             f"--engine dask reads local or s3:// sources only; use --engine local for {bad[0]}"
         )
     result = Partial()
+    total = sum(_estimate(p) for p in parts)
+    sharder = (
+        cidindex.Resharder(cids, max(1, min(MAX_BUCKETS, math.ceil(total / BUCKET_BYTES))))
+        if cids is not None
+        else None
+    )
     if not parts:
+        if sharder is not None:
+            sharder.close([])
         return result
     report = progress or (lambda phase, done, of: None)
     client, cluster = connect(scheduler, workers)
@@ -185,8 +235,13 @@ def analyse_dask(
             futures = _shuffle_tasks(client, parts, settings, window, nworkers)
         finished = as_completed(futures)  # type: ignore[no-untyped-call]
         for done, fut in enumerate(finished, 1):
-            merge(result, fut.result())
+            partial, lines = fut.result()
+            merge(result, partial)
+            if sharder is not None and lines:
+                sharder.add(gzip.decompress(lines))
             report("compare", done, len(futures))
+        if sharder is not None:
+            sharder.close([p.name for p in parts])
     except KilledWorker as exc:
         raise ClusterError(
             f"dask workers kept dying while running {exc.args[0] if exc.args else 'a task'}; "

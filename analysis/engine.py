@@ -37,6 +37,7 @@ import orjson
 from analysis.core.aggregate import Partial, merge
 from analysis.core.pairing import BucketReducer, Window
 from analysis.core.settings import ReportSettings
+from analysis.report import cidindex
 from analysis.sources import Part, Source, iter_lines
 
 BUCKET_BYTES = 24 * 1024 * 1024  # estimated uncompressed input per bucket
@@ -137,9 +138,38 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def reduce_task(bucket: int, spill: str, settings: ReportSettings, window: Window) -> Partial:
+def index_lines(kept: list[tuple[str, str, datetime, Any]]) -> list[bytes]:
+    """Index entries of a reducer's kept records; the read order names the part."""
+    entry = cidindex.entry
+    return [
+        entry(c, r, m, seq[0] if type(seq) is tuple else int(seq[:8], 16)) for c, r, m, seq in kept
+    ]
+
+
+def reduce_task(
+    bucket: int,
+    spill: str,
+    settings: ReportSettings,
+    window: Window,
+    cids: str | None = None,
+    sink: list[bytes] | None = None,
+) -> Partial:
+    """Reduce one bucket; with ``cids`` also write its shard of the report's correlation index.
+
+    The index hashes ids exactly like :func:`bucket_of`, so shard ``bucket`` holds
+    every entry of this bucket and nothing else: no merge, memory bounded by the bucket.
+    """
     with _no_gc():
-        return BucketReducer(settings, window).reduce(_bucket_lines(spill, bucket))
+        reducer = BucketReducer(settings, window, index=cids is not None or sink is not None)
+        result = reducer.reduce(_bucket_lines(spill, bucket))
+        if reducer.index:
+            lines = index_lines(reducer.kept)
+            reducer.kept = []
+            if cids is not None:
+                cidindex.write_shard(cids, bucket, lines)
+            if sink is not None:
+                sink.extend(lines)
+    return result
 
 
 def reduce_parts(
@@ -147,6 +177,7 @@ def reduce_parts(
     settings: ReportSettings,
     window: Window,
     work_dir: str | None = None,
+    index: list[bytes] | None = None,
 ) -> Partial:
     """Both passes over parts that hold every record of their correlation ids, in one process.
 
@@ -166,12 +197,16 @@ def reduce_parts(
                         yield (file_idx, line_no), part.role, line
 
         with _no_gc():
-            return BucketReducer(settings, window).reduce(lines())
+            reducer = BucketReducer(settings, window, index=index is not None)
+            result = reducer.reduce(lines())
+            if index is not None:
+                index.extend(index_lines(reducer.kept))
+            return result
     spill = tempfile.mkdtemp(prefix="shadowdiff-spill-", dir=work_dir)
     try:
         result = scan_task(0, items, spill, buckets)
         for b in range(buckets):
-            merge(result, reduce_task(b, spill, settings, window))
+            merge(result, reduce_task(b, spill, settings, window, None, index))
         return result
     finally:
         shutil.rmtree(spill, ignore_errors=True)
@@ -192,7 +227,7 @@ def _star_scan(args: tuple[int, list[tuple[int, Part]], str, int]) -> Partial:
     return scan_task(*args)
 
 
-def _star_reduce(args: tuple[int, str, ReportSettings, Window]) -> Partial:
+def _star_reduce(args: tuple[int, str, ReportSettings, Window, str | None]) -> Partial:
     return reduce_task(*args)
 
 
@@ -215,8 +250,13 @@ def analyse(
     workers: int | None = None,
     work_dir: str | None = None,
     progress: Progress | None = None,
+    cids: str | None = None,
 ) -> Partial:
-    """Read every source and return the merged :class:`Partial` for the window."""
+    """Read every source and return the merged :class:`Partial` for the window.
+
+    With ``cids`` (an existing local directory) the report's correlation index is
+    written there too (:mod:`analysis.report.cidindex`), one shard per bucket.
+    """
     parts: list[Part] = []
     for src in sources:
         parts.extend(src.parts(since, until))
@@ -248,7 +288,7 @@ def analyse(
             merge(result, part_result)
             report("read", done, len(scan_args))
         window: Window = (since, until)
-        reduce_args = [(b, spill, settings, window) for b in range(buckets)]
+        reduce_args = [(b, spill, settings, window, cids) for b in range(buckets)]
         reduced = (
             pool.imap_unordered(_star_reduce, reduce_args)
             if parallel
@@ -257,6 +297,9 @@ def analyse(
         for done, part_result in enumerate(reduced, 1):
             merge(result, part_result)
             report("compare", done, len(reduce_args))
+        if cids is not None:
+            cidindex.write_parts(cids, [p.name for p in parts])
+            cidindex.write_manifest(cids, buckets)
     finally:
         if pool is not None:
             pool.terminate()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,16 +85,43 @@ def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
     if opts.scheduler and opts.engine != "dask":
         raise ConfigError("--scheduler needs --engine dask")
     sources, named = sources_of(opts)
+    cids = tempfile.mkdtemp("-cids", "shadowdiff-", opts.work_dir)
+    try:
+        return _run(opts, sources, named, cids, progress)
+    finally:
+        shutil.rmtree(cids, ignore_errors=True)
+
+
+def _run(
+    opts: JobOptions,
+    sources: list[Source],
+    named: dict[str, str],
+    cids: str,
+    progress: Progress | None,
+) -> JobResult:
     if opts.engine == "dask":
         from analysis.dask_engine import analyse_dask
 
         parts = [p for src in sources for p in src.parts(opts.since, opts.until)]
         partial = analyse_dask(
-            parts, opts.settings, (opts.since, opts.until), opts.scheduler, opts.workers, progress
+            parts,
+            opts.settings,
+            (opts.since, opts.until),
+            opts.scheduler,
+            opts.workers,
+            progress,
+            cids,
         )
     else:
         partial = analyse(
-            sources, opts.settings, opts.since, opts.until, opts.workers, opts.work_dir, progress
+            sources,
+            opts.settings,
+            opts.since,
+            opts.until,
+            opts.workers,
+            opts.work_dir,
+            progress,
+            cids,
         )
     start = opts.since or partial.first_seen
     end = opts.until or partial.last_seen
@@ -121,11 +149,17 @@ def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
     }
     report = build_report(partial, opts.settings, meta)
     pairs = example_pairs(report, partial, opts.settings)
-    location = publish(opts.out, report, pairs, opts.clients.get("s3"))
+    location = publish(opts.out, report, pairs, opts.clients.get("s3"), Path(cids))
     return JobResult(report, location, crossed(report, opts.fail_on))
 
 
-def publish(out: str, report: dict[str, Any], pairs: list[dict[str, Any]], s3: Any) -> str:
+def publish(
+    out: str,
+    report: dict[str, Any],
+    pairs: list[dict[str, Any]],
+    s3: Any,
+    cids: Path | None = None,
+) -> str:
     """Write the report folder so that it appears whole or not at all.
 
     S3 (and an existing, non-empty local folder) get the writer's own order —
@@ -133,13 +167,13 @@ def publish(out: str, report: dict[str, Any], pairs: list[dict[str, Any]], s3: A
     written under a hidden sibling name and renamed into place.
     """
     if out.startswith("s3://"):
-        return write_report(out, report, pairs, s3)
+        return write_report(out, report, pairs, s3, cids)
     target = Path(out[len("file://") :] if out.startswith("file://") else out)
     if target.is_dir() and any(target.iterdir()):
-        return write_report(str(target), report, pairs, s3)
+        return write_report(str(target), report, pairs, s3, cids)
     tmp = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
     try:
-        write_report(str(tmp), report, pairs, s3)
+        write_report(str(tmp), report, pairs, s3, cids)
         if target.is_dir():
             target.rmdir()
         os.replace(tmp, target)

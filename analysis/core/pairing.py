@@ -58,8 +58,12 @@ def record_endpoint(record: dict[str, Any], routes: tuple[str, ...]) -> str:
 class BucketReducer:
     """Holds the settings-derived state one worker reuses across buckets."""
 
-    def __init__(self, settings: ReportSettings, window: Window) -> None:
+    def __init__(self, settings: ReportSettings, window: Window, index: bool = False) -> None:
         self.settings = settings
+        # With ``index``, ``kept`` holds (cid, role, captured_at, read order) of every
+        # record kept after dedupe and window: the engine writes the report's cids/ shard.
+        self.index = index
+        self.kept: list[tuple[str, str, datetime, Any]] = []
         self.since, self.until = window
         self.opts = diff_options(settings)
         self.headers = settings.headers_to_compare()
@@ -107,9 +111,13 @@ class BucketReducer:
         first = last = None
         counts = dict.fromkeys(("primary", "shadow", "secondary"), 0)
         shadow_errors = 0
-        for (cid, role), (_, obj, moment) in latest.items():
+        self.kept = []
+        kept = self.kept if self.index else None
+        for (cid, role), (seq, obj, moment) in latest.items():
             if (since is not None and moment < since) or (until is not None and moment >= until):
                 continue
+            if kept is not None:
+                kept.append((cid, role, moment, seq))
             if first is None or moment < first:
                 first = moment
             if last is None or moment > last:

@@ -56,9 +56,10 @@ def test_s3_source_reads_the_contract_layout_and_lists_only_window_partitions(aw
     report = json.loads(s3.get_object(Bucket=bucket, Key="reports/r1/report.json")["Body"].read())
     assert report["summary"]["pairs"] == 3 and report["summary"]["body_mismatches"] == 1
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="reports/r1/")["Contents"]}
-    assert keys == {
+    assert {k for k in keys if not k.startswith("reports/r1/cids/")} == {
         f"reports/r1/{n}" for n in ("report.json", "report.html", "report.md", "pairs.jsonl.gz")
     }
+    assert {"reports/r1/cids/manifest.json", "reports/r1/cids/0000.tsv.gz"} <= keys
     code = main(
         [
             "report",
