@@ -135,7 +135,7 @@ class ReportService:
                 f"pair {cid!r} not found in any report's pairs.jsonl.gz nor in the record "
                 f"source at dt={dt}/hour={hour:02d}"
             )
-        found = self._from_index(snapshot, cid, report)
+        found = self._from_index(snapshot, cid, report, dt)
         if found is not None:
             return found
         where = f"report {report_id!r}" if report_id else "any report"
@@ -149,26 +149,42 @@ class ReportService:
             f"nor in a correlation index (cids/){hint}"
         )
 
-    def _from_index(self, snapshot: Snapshot, cid: str, only: Report | None) -> FoundPair | None:
-        """The newest report whose ``cids/`` index holds ``cid``, its records read by hour."""
-        for rep in [only] if only is not None else snapshot.reports:
+    def _from_index(
+        self, snapshot: Snapshot, cid: str, only: Report | None, dt: str | None = None
+    ) -> FoundPair | None:
+        """The newest report whose ``cids/`` index holds ``cid``, its records read by hour.
+
+        A report whose records cannot be read is passed over for an older one that
+        also holds the id; only when none can, the first reason is the 404.
+
+        A ``dt`` hint puts the reports whose window covers that day first, so an
+        old id costs one shard read instead of one per newer report.
+        """
+        reports = [only] if only is not None else snapshot.reports
+        if dt is not None:
+            reports = sorted(reports, key=lambda r: not _covers(r, dt))  # stable: newest first
+        missing: NotFound | None = None  # the first (newest) reason, if no report answers
+        for rep in reports:
             located = self.cids.locate(rep, cid)
             if located is None:
                 continue
             named = ", ".join(f"{d}T{h:02d}" for d, h in located.hours)
             lookup, why = self._sources_for(rep)
             if lookup is None:
-                raise NotFound(
+                missing = missing or NotFound(
                     f"pair {cid!r} is in report {rep.id!r}'s correlation index (captured "
                     f"{named}) but no record source is reachable: {why}"
                 )
+                continue
             pair = lookup.find_at(cid, located.hours, self.known_noise, located.parts)
             if pair is not None:
                 return FoundPair(pair, rep, "index")
-            raise NotFound(
+            missing = missing or NotFound(
                 f"pair {cid!r} is in report {rep.id!r}'s correlation index but its records are "
                 f"not in {', '.join(lookup.urls)} at {named}"
             )
+        if missing is not None:
+            raise missing
         return None
 
     def _sources_for(self, report: Report) -> tuple[HoursLookup | None, str]:
@@ -183,3 +199,10 @@ class ReportService:
             return self.report_sources(named), ""
         except ShadowdiffError as exc:
             return None, f"--records is not given and the report's sources are unreadable ({exc})"
+
+
+def _covers(report: Report, dt: str) -> bool:
+    window = report.data.get("window")
+    if not isinstance(window, dict):
+        return False
+    return str(window.get("start", ""))[:10] <= dt <= str(window.get("end", ""))[:10]

@@ -122,3 +122,13 @@ def test_a_broken_index_is_skipped_not_a_500(tmp_path: Path) -> None:
         shard.write_bytes(b"junk")
     r = TestClient(create_app(settings_for(reports))).get(f"/api/pairs/{CID}")
     assert r.status_code == 404 and CID in r.json()["detail"]
+
+
+@pytest.mark.parametrize("query", ["", "?dt=2026-11-25&hour=7"])
+def test_a_report_whose_source_is_gone_is_passed_over(tmp_path: Path, query: str) -> None:
+    reports = _root(tmp_path, {"records": str(tmp_path / "records")})
+    newer = write_report(reports, 26)  # holds the id too, but its source is gone
+    cidindex.write_index(newer / "cids", [(CID, "primary", HOUR, None)], shards=2)
+    r = TestClient(create_app(settings_for(reports))).get(f"/api/pairs/{CID}{query}")
+    assert r.status_code == 200, r.text
+    assert r.json()["found_in"] == "index" and r.json()["report_id"] == report_id(25)
