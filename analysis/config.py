@@ -9,7 +9,6 @@ in ``docs/analysis.md``: ``compare_headers``, ``secondary_noise``,
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ TOP_KEYS = {
     "auto_noise",
     "examples",
 }
-FAIL_ON = re.compile(r"^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([0-9.eE+-]+)\s*$")
 
 
 def _bad(key: str, why: str) -> ConfigError:
@@ -84,10 +82,10 @@ def _ignore(value: Any) -> tuple[IgnoreRule, ...]:
 
 
 def parse_fail_on(exprs: tuple[str, ...], key: str = "fail_on") -> tuple[str, ...]:
-    from analysis.failon import METRICS
+    from analysis.failon import EXPR, METRICS
 
     for expr in exprs:
-        m = FAIL_ON.match(expr)
+        m = EXPR.match(expr)
         if not m:
             raise _bad(key, f"cannot parse {expr!r} (expected 'metric > number')")
         if m.group(1) not in METRICS:

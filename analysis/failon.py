@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from analysis.core.aggregate import SUMMARY_KEYS
+
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
@@ -27,20 +29,8 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_EXPR = re.compile(r"^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([0-9.eE+-]+)\s*$")
-COUNTS = (
-    "primary_records",
-    "shadow_records",
-    "secondary_records",
-    "pairs",
-    "primary_only",
-    "shadow_only",
-    "duplicates",
-    "invalid_records",
-    "status_mismatches",
-    "body_mismatches",
-    "shadow_errors",
-)
+EXPR = re.compile(r"^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([0-9.eE+-]+)\s*$")
+COUNTS = (*SUMMARY_KEYS, "status_mismatches", "body_mismatches")
 METRICS = {
     "status_mismatch_rate",
     "body_mismatch_rate",
@@ -81,7 +71,7 @@ def crossed(report: dict[str, Any], exprs: list[str] | tuple[str, ...]) -> list[
     values = metrics(report)
     hits = []
     for expr in exprs:
-        m = _EXPR.match(expr)
+        m = EXPR.match(expr)
         if m is None:
             continue
         name, op, limit = m.group(1), m.group(2), float(m.group(3))
