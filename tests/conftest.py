@@ -9,39 +9,15 @@ they would reach any other emulator or AWS itself.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import free_port, stop_proc, wait_http  # free_port/wait_http re-exported
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 20.0) -> None:
-    """Poll ``url`` until it answers at all (any status) or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError as exc:
-            last = exc
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout}s: {last}")
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +35,7 @@ def moto_endpoint() -> Iterator[str]:
         wait_http(url + "/moto-api/")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_proc(proc)
 
 
 @pytest.fixture
