@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,25 +13,6 @@ from serve.reportdata import write_report
 
 NIGHTS = (23, 24, 25)
 TOKEN = "s3cr3t-token"
-
-
-def free_port() -> int:
-    """A free loopback port (``from conftest import`` is ambiguous across test dirs)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError as exc:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer within {timeout}s: {exc}") from exc
-            time.sleep(0.05)
 
 
 def report_id(night: int) -> str:

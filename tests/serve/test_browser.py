@@ -16,8 +16,9 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page
+from support import free_port, running
 
-from serve.conftest import NIGHTS, TOKEN, free_port, report_id, wait_http
+from serve.conftest import NIGHTS, TOKEN, report_id
 from serve.reportdata import write_report
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,33 +47,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         write_report(root, night)
     port = free_port()
     env = dict(os.environ, SHADOWDIFF_TOKEN=TOKEN)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shadowdiff",
-            "serve",
-            "--reports",
-            str(root),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    cmd = [sys.executable, "-m", "shadowdiff", "serve", "--reports", str(root)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/healthz", timeout=30)
+    with running(
+        [*cmd, "--host", "127.0.0.1", "--port", str(port)],
+        url + "/healthz",
+        env=env,
+        stderr=subprocess.PIPE,
+    ):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

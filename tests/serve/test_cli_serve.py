@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -10,8 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port, running
 
-from serve.conftest import TOKEN, free_port, report_id, wait_http
+from serve.conftest import TOKEN, report_id
 from serve.reportdata import write_report
 
 
@@ -19,31 +19,10 @@ from serve.reportdata import write_report
 def served(reports_root: Path, subprocess_env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     env = dict(subprocess_env, SHADOWDIFF_TOKEN=TOKEN)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shadowdiff",
-            "serve",
-            "--reports",
-            str(reports_root),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cmd = [sys.executable, "-m", "shadowdiff", "serve", "--reports", str(reports_root)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/healthz", timeout=30)
+    with running([*cmd, "--port", str(port)], url + "/healthz", env=env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_the_real_server_takes_its_token_from_the_environment(served: str) -> None:

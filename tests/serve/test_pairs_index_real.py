@@ -8,7 +8,6 @@ the report's ``cids/`` index and the record source the report names.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +17,11 @@ import boto3
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from support import free_port, running
 
 from analysis.web.app import create_app
 from analysis.web.settings import ServeSettings
-from serve.conftest import free_port, settings_for, wait_http
+from serve.conftest import settings_for
 from serve.reportdata import record, write_records
 from serve.test_records_fallback import HOUR
 from shadowdiff.cli import main
@@ -87,22 +87,9 @@ def served(night, subprocess_env: dict[str, str]) -> Iterator[tuple[str, dict[st
     reports, report = night
     port = free_port()
     cmd = [sys.executable, "-m", "shadowdiff", "serve", "--reports", str(reports)]
-    proc = subprocess.Popen(
-        [*cmd, "--port", str(port)],
-        env=subprocess_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/healthz", timeout=30)
+    with running([*cmd, "--port", str(port)], url + "/healthz", env=subprocess_env):
         yield url, report
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_the_real_server_finds_a_pair_that_is_no_example(served) -> None:
