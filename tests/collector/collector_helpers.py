@@ -13,7 +13,6 @@ import gzip
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,30 +24,11 @@ from typing import Any
 
 import jsonschema
 import orjson
+from support import free_port, stop_proc, wait_http  # the tests import them from here too
 
 from shadowdiff.validate import json_schema, validate
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer within {timeout}s: {exc}") from exc
-            time.sleep(0.05)
 
 
 SCHEMA = json_schema()
@@ -126,13 +106,7 @@ class Collector:
     args: list[str] = field(default_factory=list)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_proc(self.proc, sig, grace=timeout)
         return self.proc.returncode
 
     def metric(self, name: str, **labels: str) -> float:
@@ -188,16 +162,6 @@ def start_upstream(port: int | None = None) -> tuple[subprocess.Popen[bytes], st
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/_hits")
     return proc, url
-
-
-def stop_proc(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def hits(upstream: str) -> int:
