@@ -1,0 +1,104 @@
+"""One request from the ASGI scope to the upstream: control routes, mirror checks, dispatch.
+
+One pass over the headers finds the correlation ID and the signature and builds
+the forwarded header list. Mirror roles must carry the correlation header, stay
+under ``--max-request-bytes`` and (with a secret) be signed; they are answered
+202 and forwarded in a background task, bounded by ``--max-pending``. The
+primary (and ``--wait``) forwards in line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from collector.asgi_io import TOO_LARGE, read_body, respond
+from collector.capture import Exchange
+from collector.control import CONTROL_PATHS, ControlRoutes
+from collector.forward import Forwarding
+from collector.headers import split_request_headers
+from edge.signing import verify
+from shadowdiff.timefmt import now_utc
+
+
+class Ingress(Forwarding, ControlRoutes):
+    """Takes an ASGI ``http`` request: control route, rejection, or forward (in line or 202)."""
+
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        admin = self.settings.admin_port
+        if admin is not None and scope.get("server") and scope["server"][1] == admin:
+            await self.control(scope["path"], send)
+            return
+        received_at = now_utc()
+        hdrs = split_request_headers(scope["headers"], self.cid_header)
+        cid = hdrs.correlation_id
+        if cid is None and scope["path"] in CONTROL_PATHS and scope["method"] in ("GET", "HEAD"):
+            await self.control(scope["path"], send)
+            return
+        metrics = self.metrics
+        metrics.received.inc()
+        method = scope["method"]
+        raw_path = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+        query = scope["query_string"].decode("latin-1")
+        if self.mirror and cid is None:
+            metrics.rejected("missing_correlation_id")
+            await respond(send, 400, b'{"error":"missing correlation header"}')
+            return
+        body = await read_body(receive, self.settings.max_request_bytes if self.mirror else None)
+        if body is None:
+            metrics.rejected("client_disconnected")
+            return
+        if body is TOO_LARGE:
+            metrics.rejected("too_large")
+            await respond(send, 413, b'{"error":"request body too large"}')
+            return
+        secret = self.settings.signing_secret
+        if self.mirror and secret:
+            why = verify(
+                secret,
+                timestamp=hdrs.timestamp,
+                signature=hdrs.signature,
+                correlation_id=cid or "",
+                method=method,
+                uri=raw_path,
+                query=query,
+                body=body,
+                now=time.time(),
+            )
+            if why is not None:
+                metrics.rejected(f"signature_{why}")
+                await respond(send, 401, b'{"error":"bad signature"}')
+                return
+        forward = hdrs.forward
+        forward.append(("host", self.host_header))
+        if not hdrs.has_forwarded_host and hdrs.host:
+            forward.append(("x-forwarded-host", hdrs.host))
+        ex = None
+        if cid is not None:
+            ex = Exchange(
+                role=self.role,
+                correlation_id=cid,
+                received_at=received_at,
+                method=method,
+                path=raw_path,
+                query=query,
+                request_headers=forward,
+                request_body=body,
+                edge_truncated=hdrs.edge_truncated,
+            )
+        else:
+            metrics.uncaptured.inc()
+        if not self.mirror or self.settings.wait:
+            await self.forward(method, raw_path, query, forward, body, ex, send)
+            return
+        if len(self.pending) >= self.settings.max_pending:
+            metrics.rejected("overloaded")
+            await respond(send, 503, b'{"error":"too many mirrors pending"}')
+            return
+        await respond(send, 202, b"", [])
+        task = asyncio.get_running_loop().create_task(
+            self.forward(method, raw_path, query, forward, body, ex, None)
+        )
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)

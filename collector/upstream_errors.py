@@ -1,0 +1,31 @@
+"""How an exchange with the upstream failed, in the contract's ``error.kind`` terms.
+
+Kept apart from the pool and the parser so that the app can map any failure
+(ours or the OS's) to a record's ``error`` without knowing how the client works.
+"""
+
+from __future__ import annotations
+
+from shadowdiff.record import ErrorKind
+
+
+class UpstreamError(Exception):
+    """A failed exchange with the upstream; ``kind`` is the record's ``error.kind``."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+
+
+def classify(exc: BaseException) -> tuple[ErrorKind, str]:
+    """Any upstream failure as the contract's ``error.kind`` and a short message."""
+    if isinstance(exc, UpstreamError):
+        return exc.kind, str(exc)
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        return "timeout", message
+    if isinstance(exc, ConnectionRefusedError):
+        return "connect", message
+    if isinstance(exc, ConnectionError):
+        return "upstream_closed", message
+    return "other", message
