@@ -10,10 +10,8 @@ import gzip
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -30,12 +28,6 @@ def env() -> dict[str, str]:
     out["PYTHONUNBUFFERED"] = "1"
     out.pop("SHADOWDIFF_TOKEN", None)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ts(minute: int = 0, second: int = 0, ms: int = 0, hour: int = 10, day: int = 25) -> str:
@@ -170,25 +162,3 @@ def http(url: str, token: str | None = None, timeout: float = 10) -> tuple[int, 
             return resp.status, resp.read(), resp.headers.get("content-type", "")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(), exc.headers.get("content-type", "")
-
-
-def wait_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
-
-
-def stop(proc: subprocess.Popen[Any]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)

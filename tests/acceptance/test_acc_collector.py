@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import free_port, wait_http
 
-from .acc_support import EXE, env, free_port, wait_http
+from .acc_support import EXE, env
 
 UPSTREAM_BODY = b'{"ok": true, "id": 5}'
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

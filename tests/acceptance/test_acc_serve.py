@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import free_port, stop_proc, wait_http
 
-from .acc_support import EXE, env, free_port, http, record, report, stop, wait_http, write_hive
+from .acc_support import EXE, env, http, record, report, write_hive
 
 SCRIPT = "<script>alert(1)</script>"
 TOKEN = "s3cret-token"
@@ -56,7 +57,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     try:
         yield base, tmp, rep
     finally:
-        stop(proc)
+        stop_proc(proc)
 
 
 def test_every_route_answers_with_the_token(served: tuple[str, Path, dict[str, Any]]) -> None:
@@ -156,7 +157,7 @@ def test_token_from_environment(tmp_path: Path) -> None:
         assert http(f"{base}/api/reports/{rep['id']}", "from-env")[0] == 200
         assert http(base + "/healthz")[0] == 200
     finally:
-        stop(proc)
+        stop_proc(proc)
 
 
 def test_unknown_ids_are_404(served: tuple[str, Path, dict[str, Any]]) -> None:
