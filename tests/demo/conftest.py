@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-
-from shadowdiff.demo.procs import free_port
+from support import free_port
 
 
 class ThreadServer:

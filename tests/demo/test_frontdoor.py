@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from support import free_port
 
-from shadowdiff.demo.procs import free_port
 from shadowdiff.frontdoor import (
     VIEWER_BODY_LIMIT,
     FrontDoor,
