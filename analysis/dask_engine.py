@@ -23,11 +23,8 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import re
 from collections import defaultdict
 from typing import Any
-
-import orjson
 
 from analysis.core.aggregate import Partial, merge
 from analysis.core.pairing import BucketReducer, Window
@@ -41,13 +38,14 @@ from analysis.engine import (
     index_lines,
     reduce_parts,
 )
+from analysis.engine import (
+    line_cid as engine_line_cid,
+)
 from analysis.report import cidindex
 from analysis.sources import Part, iter_lines
 from shadowdiff.errors import ConfigError, ShadowdiffError
 from shadowdiff.layout import parse_partition
 
-_CID = re.compile(rb'"correlation_id"\s*:\s*"([^"\\]*)"')
-_KEY = b'"correlation_id"'
 COLUMNS = ("cid", "f", "n", "role", "line")
 CONNECT_TIMEOUT = "20s"  # how long the client waits for the scheduler
 
@@ -63,14 +61,8 @@ def bucket_level(part: Part) -> str | None:
 
 def line_cid(line: bytes) -> str:
     """A raw line's correlation id ("" when it has none: the reducer counts it invalid)."""
-    m = _CID.search(line)
-    if m is not None and line.count(_KEY) == 1:
-        return m.group(1).decode("utf-8", "replace")
-    try:
-        cid = orjson.loads(line).get("correlation_id")
-    except (orjson.JSONDecodeError, AttributeError):
-        return ""
-    return cid if isinstance(cid, str) else ""
+    cid = engine_line_cid(line)
+    return "" if cid is None else cid.decode("utf-8", "replace")
 
 
 def part_frame(items: list[tuple[int, Part]]) -> Any:

@@ -57,21 +57,27 @@ _CID = re.compile(rb'"correlation_id"\s*:\s*"([^"\\]*)"')
 _KEY = b'"correlation_id"'
 
 
-def bucket_of(line: bytes, buckets: int) -> int:
-    """The bucket of a raw line, from its correlation id, without decoding the whole line.
+def line_cid(line: bytes) -> bytes | None:
+    """A raw line's correlation id (UTF-8), without decoding the whole line.
 
     A line whose id is escaped, or which mentions the key more than once (a
-    header or body could), is decoded to be sure. A line without any id goes
-    to bucket 0, where the reducer counts it as invalid.
+    header or body could), is decoded to be sure. ``None`` when it has no id:
+    the reducer then counts the line as invalid.
     """
     m = _CID.search(line)
     if m is not None and line.count(_KEY) == 1:
-        return zlib.crc32(m.group(1)) % buckets
+        return m.group(1)
     try:
         cid = orjson.loads(line).get("correlation_id")
     except (orjson.JSONDecodeError, AttributeError):
-        return 0
-    return zlib.crc32(cid.encode()) % buckets if isinstance(cid, str) else 0
+        return None
+    return cid.encode() if isinstance(cid, str) else None
+
+
+def bucket_of(line: bytes, buckets: int) -> int:
+    """The spill bucket of a raw line (bucket 0 for a line without an id)."""
+    cid = line_cid(line)
+    return 0 if cid is None else zlib.crc32(cid) % buckets
 
 
 _ROLE_CODE = {None: b"*", "primary": b"p", "shadow": b"s", "secondary": b"x"}
