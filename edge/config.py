@@ -35,8 +35,14 @@ TOP_KEYS = frozenset(
         "mirror_headers",
         "mirror_query",
         "signing_secret",
+        "breaker",
     )
 )
+DEFAULT_BREAKER_FAILURES = 3
+DEFAULT_BREAKER_COOLDOWN_MS = 5000
+MAX_BREAKER_COOLDOWN_MS = 3_600_000
+# An AWS region name as AWS_REGION spells it: us-east-1, eu-central-2, us-gov-west-1.
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 # Headers the edge itself writes on every mirror; a transform may not fight over them.
 RESERVED_MIRROR_HEADERS = frozenset(
     (
@@ -68,6 +74,20 @@ class Target:
     scheme: str
     host: str
     port: int
+    # None: every region; else only functions running in one of these mirror here.
+    regions: frozenset[str] | None = None
+
+    def serves(self, region: str | None) -> bool:
+        """Whether a function running in ``region`` (its ``AWS_REGION``) mirrors to this target."""
+        return self.regions is None or region in self.regions
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    """After ``failures`` unacknowledged mirrors in a row, skip a target for ``cooldown_ms``."""
+
+    failures: int = DEFAULT_BREAKER_FAILURES
+    cooldown_ms: int = DEFAULT_BREAKER_COOLDOWN_MS
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,7 @@ class EdgeConfig:
     remove_headers: frozenset[str] = frozenset()
     set_query: tuple[tuple[str, str], ...] = ()
     signing_secret: str | None = None
+    breaker: BreakerSettings | None = BreakerSettings()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -124,6 +145,7 @@ def parse_config(obj: Any) -> EdgeConfig:
         remove_headers=remove_headers,
         set_query=_mirror_query(obj.get("mirror_query", {})),
         signing_secret=secret,
+        breaker=_breaker(obj.get("breaker", {})),
         raw=dict(obj),
     )
 
@@ -155,9 +177,11 @@ def _target(i: int, item: Any) -> Target:
     where = f"targets[{i}]"
     if not isinstance(item, dict):
         raise EdgeConfigError(f"{where}: must be an object with url, role, sample_rate")
-    unknown = sorted(set(item) - {"url", "role", "sample_rate"})
+    unknown = sorted(set(item) - {"url", "role", "sample_rate", "regions"})
     if unknown:
-        raise EdgeConfigError(f"{where}.{unknown[0]}: unknown key (known: role, sample_rate, url)")
+        raise EdgeConfigError(
+            f"{where}.{unknown[0]}: unknown key (known: regions, role, sample_rate, url)"
+        )
     url = item.get("url")
     if not isinstance(url, str):
         raise EdgeConfigError(f"{where}.url: must be a string")
@@ -186,7 +210,44 @@ def _target(i: int, item: Any) -> Target:
         scheme=parts.scheme,
         host=parts.hostname,
         port=port or default_port,
+        regions=_regions(f"{where}.regions", item.get("regions")),
     )
+
+
+def _regions(where: str, value: Any) -> frozenset[str] | None:
+    """Absent or null: every region. An empty list would silently mirror nothing: refused."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise EdgeConfigError(f"{where}: must be a non-empty list of AWS region names")
+    for name in value:
+        if not isinstance(name, str) or not REGION.fullmatch(name):
+            raise EdgeConfigError(f"{where}: {name!r} is not an AWS region name (like 'us-east-1')")
+    return frozenset(value)
+
+
+def _breaker(value: Any) -> BreakerSettings | None:
+    """``null`` turns the breaker off; absent keys take the defaults."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise EdgeConfigError("breaker: must be an object with failures and cooldown_ms, or null")
+    unknown = sorted(set(value) - {"failures", "cooldown_ms"})
+    if unknown:
+        raise EdgeConfigError(f"breaker.{unknown[0]}: unknown key (known: cooldown_ms, failures)")
+    failures = value.get("failures", DEFAULT_BREAKER_FAILURES)
+    if isinstance(failures, bool) or not isinstance(failures, int) or not 1 <= failures <= 1000:
+        raise EdgeConfigError("breaker.failures: must be an integer from 1 to 1000")
+    cooldown = value.get("cooldown_ms", DEFAULT_BREAKER_COOLDOWN_MS)
+    if (
+        isinstance(cooldown, bool)
+        or not isinstance(cooldown, int)
+        or not 1 <= cooldown <= MAX_BREAKER_COOLDOWN_MS
+    ):
+        raise EdgeConfigError(
+            f"breaker.cooldown_ms: must be an integer from 1 to {MAX_BREAKER_COOLDOWN_MS}"
+        )
+    return BreakerSettings(failures, cooldown)
 
 
 def _methods(value: Any) -> frozenset[str]:

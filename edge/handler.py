@@ -13,7 +13,9 @@ Configure the function's handler as ``edge.handler.handler``; it reads
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import os
 import ssl
 import sys
 import threading
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from edge import event as events
+from edge.breaker import Breaker
 from edge.config import EdgeConfig, EdgeConfigError, load_config, parse_config
 from edge.mirror import build
 from edge.pool import Pool, Resolver
@@ -58,9 +61,29 @@ def default_ssl_context() -> ssl.SSLContext:
     return _ssl_context
 
 
+def for_region(config: EdgeConfig, region: str | None) -> EdgeConfig:
+    """The config with only the targets that a function running in ``region`` mirrors to.
+
+    Lambda@Edge runs in the region nearest the viewer and sets ``AWS_REGION`` to
+    it; a target limited by ``regions`` is left out everywhere else, so far-away
+    edge locations never pay the round trip to it. Logged once per cold start.
+    """
+    kept = tuple(t for t in config.targets if t.serves(region))
+    if len(kept) == len(config.targets):
+        return config
+    log(
+        "info",
+        "targets limited to other regions get no mirrors here",
+        region=region,
+        skipped=[t.url for t in config.targets if not t.serves(region)],
+    )
+    return dataclasses.replace(config, targets=kept)
+
+
 class Mirrorer:
-    def __init__(self, config: EdgeConfig, sender: Sender) -> None:
-        self.config, self.sender = config, sender
+    def __init__(self, config: EdgeConfig, sender: Sender, region: str | None = None) -> None:
+        self.config, self.sender = for_region(config, region), sender
+        self.breaker = Breaker(config.breaker, log) if config.breaker is not None else None
 
     def __call__(self, event: Any, context: Any = None) -> Any:
         started = time.monotonic()
@@ -86,6 +109,9 @@ class Mirrorer:
     def _mirror(self, event: Any, started: float, correlation_id: str) -> None:
         viewer = events.parse(event)
         mirrors = build(self.config, viewer, int(time.time()))
+        breaker = self.breaker
+        if breaker is not None:
+            mirrors = [m for m in mirrors if breaker.allow(m.target.url)]
         if not mirrors:
             return
         deadline = started + self.config.budget_ms / 1000.0
@@ -93,6 +119,10 @@ class Mirrorer:
         for o in outcomes:
             if o.status in REJECTED:  # a signing-secret or auth mismatch with the collector
                 o.error, o.detail = "rejected", f"HTTP {o.status}"
+            elif o.status is not None and not 200 <= o.status < 300:
+                o.error, o.detail = "refused", f"HTTP {o.status}"
+            if breaker is not None:
+                breaker.record(o.url, o.error is None, error=o.error, detail=o.detail)
         failed = [o for o in outcomes if o.error is not None]
         if failed:
             log(
@@ -122,15 +152,17 @@ def make_handler(
     *,
     pool: Pool | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    region: str | None = None,
 ) -> Handler:
     """A handler for ``config``; raises ``EdgeConfigError`` naming a bad key.
 
     ``pool`` defaults to this module's pool (shared by every handler in the
-    process); ``ssl_context`` to the system CA bundle.
+    process); ``ssl_context`` to the system CA bundle; ``region`` to
+    ``AWS_REGION``, which Lambda@Edge sets to the region the function runs in.
     """
     parsed = parse_config(config)
     sender = Sender(pool or POOL, RESOLVER, ssl_context or default_ssl_context())
-    return Mirrorer(parsed, sender)
+    return Mirrorer(parsed, sender, region or os.environ.get("AWS_REGION"))
 
 
 def _passthrough(event: Any, context: Any = None) -> Any:
@@ -143,7 +175,8 @@ def _load_default() -> Handler:
         if _default is None:
             try:
                 config = load_config(CONFIG_PATH)
-                _default = Mirrorer(config, Sender(POOL, RESOLVER, default_ssl_context()))
+                sender = Sender(POOL, RESOLVER, default_ssl_context())
+                _default = Mirrorer(config, sender, os.environ.get("AWS_REGION"))
             except EdgeConfigError as exc:
                 log("error", f"edge config unusable, passing requests through: {exc}")
                 _default = _passthrough

@@ -1,4 +1,4 @@
-"""What survives between warm invocations: idle connections and resolved addresses.
+"""What survives between warm invocations: connections and resolved addresses.
 
 A Lambda sandbox serves one invocation at a time and is frozen in between, so
 nothing here runs in the background on its own; it is state the next
@@ -15,6 +15,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from edge.parking import Parked
+
 MAX_IDLE_PER_TARGET = 8
 # Servers drop idle keep-alive connections (uvicorn after 5 s); older ones are not tried.
 MAX_IDLE_SECONDS = 4.0
@@ -26,44 +28,40 @@ Address = tuple[int, tuple[str, int]]  # family, (ip, port)
 
 
 class Pool:
-    """Idle keep-alive connections per target, newest first."""
+    """Connections per target, newest first: idle ones, and ones with a parked exchange."""
 
     def __init__(self) -> None:
-        self._idle: dict[Key, list[tuple[float, socket.socket]]] = {}
+        self._idle: dict[Key, list[tuple[float, socket.socket, Parked | None]]] = {}
         self._lock = threading.Lock()
 
-    def take(self, key: Key) -> socket.socket | None:
-        """A live idle connection, or ``None``; dead or stale ones are closed on the way."""
+    def take(self, key: Key) -> tuple[socket.socket, Parked | None] | None:
+        """The newest connection that is not stale, with its parked exchange if any.
+
+        Idle ones must have nothing to read (else the server closed them); a
+        parked one is expected to be readable, its answer having arrived, so
+        ``edge.parking.settle`` judges it instead.
+        """
         now = time.monotonic()
         while True:
             with self._lock:
                 idle = self._idle.get(key)
                 if not idle:
                     return None
-                since, sock = idle.pop()
-            if now - since < MAX_IDLE_SECONDS and _looks_alive(sock):
-                return sock
+                since, sock, parked = idle.pop()
+            if now - since < MAX_IDLE_SECONDS and (parked is not None or _looks_alive(sock)):
+                return sock, parked
             sock.close()
 
-    def give(self, key: Key, sock: socket.socket) -> None:
+    def give(self, key: Key, sock: socket.socket, parked: Parked | None = None) -> None:
+        """Keep a connection; a parked one ages from when it was parked."""
+        since = parked.parked_at if parked is not None else time.monotonic()
         with self._lock:
             idle = self._idle.setdefault(key, [])
-            idle.append((time.monotonic(), sock))
+            idle.append((since, sock, parked))
             extra = idle[:-MAX_IDLE_PER_TARGET]
             del idle[:-MAX_IDLE_PER_TARGET]
-        for _, old in extra:
+        for _, old, _ in extra:
             old.close()
-
-    def idle_count(self, key: Key) -> int:
-        with self._lock:
-            return len(self._idle.get(key, ()))
-
-    def close_all(self) -> None:
-        with self._lock:
-            socks = [s for idle in self._idle.values() for _, s in idle]
-            self._idle.clear()
-        for sock in socks:
-            sock.close()
 
 
 def _looks_alive(sock: socket.socket) -> bool:

@@ -5,9 +5,10 @@ TLS handshake, send, read the answer. Nothing blocks past the deadline (DNS
 runs in a thread, see ``edge.pool.Resolver``), so a hung, slow, refusing,
 resetting or bad-TLS target costs at most the budget. The collector answers
 202 as soon as it has read a mirror, so a healthy target costs one round trip
-on a warm connection. Whatever is unfinished at the deadline is closed, never
-pooled: the sandbox is frozen after the handler returns, so nothing may be
-left to finish later.
+on a warm connection. Nothing is waited for past the deadline: the handler
+returns, and an exchange still connecting, in its TLS handshake or awaiting
+its answer is parked on its connection for a later invocation to pick up
+(``edge.parking``); anything else unfinished is closed.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge import http1
+from edge import http1, parking
 from edge.mirror import Mirror
+from edge.parking import Parked
 from edge.pool import Key, Pool, Resolver
 
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 _IN_PROGRESS = frozenset((0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY))
 CONNECTING, HANDSHAKE, SENDING, RECEIVING, DONE = range(5)
+# The states an exchange cut short by the deadline is parked in, by its parking stage.
+_STAGE = {CONNECTING: parking.CONNECT, HANDSHAKE: parking.HANDSHAKE, RECEIVING: parking.ANSWER}
 
 
 @dataclass
@@ -109,12 +113,14 @@ class Sender:
         try:
             fresh = []
             for job in jobs:
-                sock = self.pool.take(job.key)
-                if sock is None:
+                taken = self._take(job.key)
+                if taken is None:
                     fresh.append((job, self.resolver.start(job.target.host, job.target.port)))
                 else:
+                    sock, parked = taken
                     job.outcome.reused = True
-                    self._attach(job, sock, SENDING, sel)
+                    connecting = parked is not None and parked.stage == parking.CONNECT
+                    self._attach(job, sock, CONNECTING if connecting else SENDING, sel)
             for job, lookup in fresh:
                 addresses = self.resolver.wait(lookup, deadline)
                 self._guard(job, sel, functools.partial(self._connect, job, addresses, sel))
@@ -128,13 +134,46 @@ class Sender:
         finally:
             for job in jobs:
                 if job.state != DONE:
-                    self._finish(job, sel, None)
+                    self._park(job, sel)
                     job.outcome.error = job.outcome.error or "timeout"
                     job.outcome.detail = (
                         job.outcome.detail or "no acknowledgement inside the budget"
                     )
             sel.close()
         return [job.outcome for job in jobs]
+
+    def _take(self, key: Key) -> tuple[socket.socket, Parked | None] | None:
+        """A pooled connection ready for a mirror now; parked ones not ready stay parked."""
+        waiting: list[tuple[socket.socket, Parked]] = []
+        try:
+            while (taken := self.pool.take(key)) is not None:
+                sock, parked = taken
+                if parked is None:
+                    return taken
+                verdict = parking.settle(sock, parked)
+                if verdict == parking.READY:
+                    return taken
+                if verdict == parking.PENDING:
+                    waiting.append((sock, parked))
+                else:
+                    sock.close()
+            return None
+        finally:
+            for sock, parked in reversed(waiting):
+                self.pool.give(key, sock, parked)
+
+    def _park(self, job: _Job, sel: selectors.BaseSelector) -> None:
+        """At the deadline: park an exchange that can be picked up later, close the rest."""
+        stage = _STAGE.get(job.state)
+        sock = job.sock
+        if stage is None or sock is None:
+            self._finish(job, sel, None)
+            return
+        job.state, job.sock = DONE, None
+        with contextlib.suppress(KeyError, ValueError):
+            sel.unregister(sock)
+        parked = Parked(stage, time.monotonic(), job.head_request, bytes(job.buf))
+        self.pool.give(job.key, sock, parked)
 
     # -- steps -----------------------------------------------------------------
 

@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from edge.config import DEFAULT_CORRELATION_HEADER, EdgeConfigError, parse_config
+from edge.config import (
+    DEFAULT_CORRELATION_HEADER,
+    BreakerSettings,
+    EdgeConfigError,
+    parse_config,
+)
 
 GOOD = {"targets": [{"url": "https://shadow.example.com", "role": "shadow", "sample_rate": 1.0}]}
 
@@ -23,6 +28,27 @@ def test_minimal_config_gets_the_contract_defaults():
     assert config.signing_secret is None
     target = config.targets[0]
     assert (target.scheme, target.host, target.port) == ("https", "shadow.example.com", 443)
+
+
+def test_breaker_is_on_by_default_with_the_contract_values_and_null_turns_it_off():
+    assert parse_config(GOOD).breaker == BreakerSettings(failures=3, cooldown_ms=5000)
+    assert parse_config(with_(breaker={"failures": 5})).breaker == BreakerSettings(5, 5000)
+    assert parse_config(with_(breaker=None)).breaker is None
+
+
+def test_regions_limit_a_target_and_absent_means_every_region():
+    config = parse_config(
+        with_(
+            targets=[
+                {"url": "http://near", "regions": ["us-east-1", "us-gov-west-1"]},
+                {"url": "http://anywhere"},
+            ]
+        )
+    )
+    near, anywhere = config.targets
+    assert near.serves("us-gov-west-1") and not near.serves("eu-west-1")
+    assert not near.serves(None)  # not running in any region: no mirror to a limited target
+    assert anywhere.regions is None and anywhere.serves("ap-southeast-2")
 
 
 def test_the_contract_example_config_is_valid():
@@ -70,6 +96,16 @@ def test_the_contract_example_config_is_valid():
         (with_(mirror_query={"drop": []}), "mirror_query.drop"),
         (with_(signing_secret=""), "signing_secret"),
         (with_(correlation_header="bad header"), "correlation_header"),
+        (with_(breaker=3), "breaker"),
+        (with_(breaker={"failures": 3, "cooldown": 5}), "breaker.cooldown"),
+        (with_(breaker={"failures": 0}), "breaker.failures"),
+        (with_(breaker={"failures": True}), "breaker.failures"),
+        (with_(breaker={"cooldown_ms": 0}), "breaker.cooldown_ms"),
+        (with_(breaker={"cooldown_ms": "5s"}), "breaker.cooldown_ms"),
+        (with_(targets=[{"url": "http://x", "regions": "us-east-1"}]), "targets[0].regions"),
+        (with_(targets=[{"url": "http://x", "regions": []}]), "targets[0].regions"),
+        (with_(targets=[{"url": "http://x", "regions": ["US-EAST-1"]}]), "targets[0].regions"),
+        (with_(targets=[{"url": "http://x", "regions": ["mars"]}]), "targets[0].regions"),
     ],
 )
 def test_bad_values_are_rejected_with_the_key_named(config, key):
