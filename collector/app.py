@@ -67,10 +67,16 @@ class CollectorApp(Ingress):
     async def startup(self) -> None:
         self.semaphore = asyncio.Semaphore(self.settings.max_concurrency)
         await self.upstream.start()
+        if self.mirrors is not None:
+            await self.mirrors.start()
         self.sink.start()
 
     async def shutdown(self, budget: float | None = None) -> None:
-        """Finish in-flight mirrors, then flush the sink, within ``budget`` seconds."""
+        """Finish in-flight mirrors (and the tap's queued ones), then flush the sink.
+
+        All within ``budget`` seconds: each mirror stage gets at most half of it,
+        the sink what is left (at least half a second).
+        """
         budget = self.settings.grace_seconds * 0.6 if budget is None else budget
         deadline = time.monotonic() + budget
         if self.pending:
@@ -80,6 +86,8 @@ class CollectorApp(Ingress):
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=1.0)
+        if self.mirrors is not None:
+            await self.mirrors.close(max(0.0, min(budget / 2, deadline - time.monotonic())))
         await self.upstream.close()
         remaining = max(0.5, deadline - time.monotonic())
         await asyncio.get_running_loop().run_in_executor(None, self.sink.close, remaining)

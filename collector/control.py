@@ -30,6 +30,7 @@ class ControlRoutes(AppState):
                     "queue_depth": self.sink.depth(),
                     "spooled_batches": self.sink.spooled_batches(),
                     "pending_mirrors": len(self.pending),
+                    "queued_mirrors": self.mirrors.queued() if self.mirrors else 0,
                 }
             )
             await respond(send, 200, body)

@@ -10,6 +10,7 @@ primary (and ``--wait``) forwards in line.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ from collector.capture import Exchange
 from collector.control import CONTROL_PATHS, ControlRoutes
 from collector.forward import Forwarding
 from collector.headers import split_request_headers
+from collector.mirroring import TapRequest
 from edge.signing import verify
 from shadowdiff.timefmt import now_utc
 
@@ -74,6 +76,12 @@ class Ingress(Forwarding, ControlRoutes):
         forward.append(("host", self.host_header))
         if not hdrs.has_forwarded_host and hdrs.host:
             forward.append(("x-forwarded-host", hdrs.host))
+        upstream_headers = forward
+        mirrors = self.mirrors
+        if mirrors is not None:  # the tap is the mirror source: every request gets an id
+            cid = cid or _cloudfront_id(scope["headers"]) or secrets.token_urlsafe(16)
+            name = self.settings.correlation_header
+            upstream_headers = [*(h for h in forward if h[0] != name), (name, cid)]
         ex = None
         if cid is not None:
             ex = Exchange(
@@ -90,7 +98,9 @@ class Ingress(Forwarding, ControlRoutes):
         else:
             metrics.uncaptured.inc()
         if not self.mirror or self.settings.wait:
-            await self.forward(method, raw_path, query, forward, body, ex, send)
+            await self.forward(method, raw_path, query, upstream_headers, body, ex, send)
+            if mirrors is not None and cid is not None:  # after the live response has gone
+                mirrors.submit(self._tap_request(scope, cid, method, raw_path, query, body))
             return
         if len(self.pending) >= self.settings.max_pending:
             metrics.rejected("overloaded")
@@ -102,3 +112,28 @@ class Ingress(Forwarding, ControlRoutes):
         )
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
+
+    def _tap_request(
+        self, scope: Any, cid: str, method: str, raw_path: str, query: str, body: bytes
+    ) -> TapRequest:
+        """The request as received, for the mirror plan; bodies whole up to the limit."""
+        limit = self.settings.max_request_bytes
+        return TapRequest(
+            correlation_id=cid,
+            method=method,
+            path=raw_path,
+            query=query,
+            headers=[
+                (n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in scope["headers"]
+            ],
+            body=body[:limit],
+            body_truncated=len(body) > limit,
+        )
+
+
+def _cloudfront_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """``x-amz-cf-id``: the request id CloudFront sends to origins (its logs' x-edge-request-id)."""
+    for name, value in headers:
+        if name == b"x-amz-cf-id":
+            return value.decode("latin-1").strip() or None
+    return None

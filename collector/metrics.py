@@ -108,7 +108,27 @@ class Metrics:
             registry=reg,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         ).labels(role)
+        # The tap as mirror source (CONTRACT §8): named without the collector prefix,
+        # as the contract spells it, and labelled by the target's role.
+        self._mirrors = Counter(
+            "shadowdiff_mirrors",
+            "Mirrors sent by the primary tap, by target role and outcome",
+            ["target_role", "outcome"],
+            registry=reg,
+        )
+        self._mirror_queue = Gauge(
+            f"{ns}_mirror_queue_depth",
+            "Mirrors waiting to be sent, by target role",
+            ["target_role"],
+            registry=reg,
+        )
         self.role = role
+
+    def mirror(self, target_role: str, outcome: str, n: int = 1) -> None:
+        self._mirrors.labels(target_role, outcome).inc(n)
+
+    def watch_mirror_queue(self, target_role: str, depth: Callable[[], int]) -> None:
+        self._mirror_queue.labels(target_role).set_function(depth)
 
     def rejected(self, reason: str) -> None:
         self._rejected.labels(self.role, reason).inc()

@@ -14,9 +14,12 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collector.settings import CollectorSettings
+
+if TYPE_CHECKING:
+    from collector.mirroring import MirrorPlan
 
 log = logging.getLogger("shadowdiff.collector")
 
@@ -30,17 +33,26 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build_app(settings: CollectorSettings, client: Any = None) -> Any:
+def build_app(
+    settings: CollectorSettings, client: Any = None, mirror_plan: MirrorPlan | None = None
+) -> Any:
+    """The app for ``settings``; ``mirror_plan`` is required exactly when ``settings.mirror`` is set."""
     from collector.app import CollectorApp
     from collector.metrics import Metrics
+    from collector.mirroring import Mirrors
     from collector.sinks import make_sink
 
+    if (mirror_plan is None) != (settings.mirror is None):
+        raise ValueError("a mirror plan goes with --mirror-config, and only with it")
     metrics = Metrics(settings.role)
     sink = make_sink(settings.sink, metrics, client=client)
-    return CollectorApp(settings, sink, metrics)
+    mirrors = None
+    if mirror_plan is not None and settings.mirror is not None:
+        mirrors = Mirrors(mirror_plan, settings.mirror, metrics)
+    return CollectorApp(settings, sink, metrics, mirrors=mirrors)
 
 
-def serve(settings: CollectorSettings) -> int:
+def serve(settings: CollectorSettings, mirror_plan: MirrorPlan | None = None) -> int:
     import uvicorn
 
     from collector import logs
@@ -50,7 +62,7 @@ def serve(settings: CollectorSettings) -> int:
     # The sink thread shares the GIL with the event loop: hand it over within
     # 1 ms (default 5 ms) so background work never holds a request that long.
     sys.setswitchinterval(0.001)
-    app = build_app(settings)
+    app = build_app(settings, mirror_plan=mirror_plan)
     try:
         sockets = [_bind(settings.host, settings.port)]
         if settings.admin_port is not None:
@@ -82,6 +94,7 @@ def serve(settings: CollectorSettings) -> int:
             "spool_dir": str(settings.sink.spool_dir),
             "signing": settings.signing_secret is not None,
             "correlation_header": settings.correlation_header,
+            "mirror_targets": [url for _, url in mirror_plan.targets] if mirror_plan else [],
         },
     )
     server = uvicorn.Server(config)

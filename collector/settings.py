@@ -48,6 +48,22 @@ class SinkSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MirrorSettings:
+    """The primary tap as mirror source (``--mirror-config``, CONTRACT §8).
+
+    The edge config file itself is parsed by the edge's own code at the entry
+    point (``shadowdiff.cli.collector``) and handed to the app as a
+    :class:`collector.mirroring.MirrorPlan`; these are the tap's own knobs.
+    """
+
+    config: Path | None  # --mirror-config FILE
+    text: str | None = None  # else SHADOWDIFF_MIRROR_CONFIG: the file's JSON itself
+    timeout: float = 5.0  # one delivery attempt, connect included
+    queue: int = 10_000  # mirrors waiting per target before new ones are dropped
+    workers: int = 32  # connections per target: mirrors/s per target ≈ workers / round trip
+
+
+@dataclass(frozen=True, slots=True)
 class CollectorSettings:
     role: Role
     upstream: str  # scheme://host[:port], no trailing slash
@@ -69,6 +85,7 @@ class CollectorSettings:
     upstream_timeout: float = 30.0
     grace_seconds: float = 20.0
     log_level: str = "info"
+    mirror: MirrorSettings | None = None
 
     @property
     def is_mirror(self) -> bool:
@@ -161,6 +178,37 @@ def _buckets(value: int | None, kind: str) -> int:
     return value
 
 
+def _mirror(args: Any, role: str, env: Any) -> MirrorSettings | None:
+    """``--mirror-config`` (or ``SHADOWDIFF_MIRROR_CONFIG``) and the flags that need it.
+
+    The environment variable holds the config's JSON text, for platforms that
+    inject secrets as variables (an ECS task's ``Secrets``, a Kubernetes
+    ``secretKeyRef``): the file holds the signing secret.
+    """
+    path = getattr(args, "mirror_config", None)
+    text = None if path else env.get("SHADOWDIFF_MIRROR_CONFIG") or None
+    knobs = {
+        "--mirror-timeout": getattr(args, "mirror_timeout", None),
+        "--mirror-queue": getattr(args, "mirror_queue", None),
+        "--mirror-workers": getattr(args, "mirror_workers", None),
+    }
+    if not path and not text:
+        given = [flag for flag, value in knobs.items() if value is not None]
+        if given:
+            raise ConfigError(f"{given[0]}: needs --mirror-config")
+        return None
+    if role != "primary":
+        source = "--mirror-config" if path else "SHADOWDIFF_MIRROR_CONFIG"
+        raise ConfigError(f"{source}: only the primary tap sends mirrors, not --role {role}")
+    return MirrorSettings(
+        config=Path(path) if path else None,
+        text=text,
+        timeout=_positive(knobs["--mirror-timeout"], "--mirror-timeout") or 5.0,
+        queue=_positive(knobs["--mirror-queue"], "--mirror-queue") or 10_000,
+        workers=_positive(knobs["--mirror-workers"], "--mirror-workers") or 32,
+    )
+
+
 def build_settings(args: Any, environ: dict[str, str] | None = None) -> CollectorSettings:
     """Build and check the settings from an argparse namespace (and the environment)."""
     env = os.environ if environ is None else environ
@@ -213,4 +261,5 @@ def build_settings(args: Any, environ: dict[str, str] | None = None) -> Collecto
         upstream_timeout=_positive(args.upstream_timeout, "--upstream-timeout") or 30.0,
         grace_seconds=_positive(args.grace_seconds, "--grace-seconds") or 20.0,
         log_level=args.log_level or "info",
+        mirror=_mirror(args, args.role, env),
     )

@@ -1,4 +1,5 @@
-"""What a collector app holds: settings, sink, metrics, the upstream pool, the record builder.
+"""What a collector app holds: settings, sink, metrics, the upstream pool, the record builder
+and, for a tap that is the mirror source, its mirrors.
 
 Built once from the typed settings; the request path (``ingress``), the
 forwarding and capture (``forward``) and the control routes (``control``) are
@@ -12,6 +13,7 @@ import asyncio
 from collector.capture import RecordBuilder
 from collector.client import Upstream
 from collector.metrics import Metrics
+from collector.mirroring import Mirrors
 from collector.settings import CollectorSettings
 from collector.sinks import BaseSink
 
@@ -25,6 +27,7 @@ class AppState:
         sink: BaseSink,
         metrics: Metrics | None = None,
         upstream: Upstream | None = None,
+        mirrors: Mirrors | None = None,
     ) -> None:
         self.settings = settings
         self.sink = sink
@@ -41,6 +44,7 @@ class AppState:
             redact_headers=settings.redact_headers,
             redact_json_fields=settings.redact_json_fields,
         )
+        self.mirrors = mirrors  # the primary tap as mirror source (--mirror-config)
         self.role = settings.role
         self.mirror = settings.is_mirror
         self.cid_header = settings.correlation_header.encode("latin-1")

@@ -94,12 +94,28 @@ def _query_key(part: str) -> str:
     return urllib.parse.unquote_plus(part.split("=", 1)[0])
 
 
-def build(config: EdgeConfig, request: ViewerRequest, timestamp: int) -> list[Mirror]:
-    """One mirror per sampled target; empty when the request is filtered out."""
-    cid = request.request_id
-    if not selected(config, request.method, request.uri):
+def chosen(config: EdgeConfig, request_id: str, method: str, uri: str) -> list[Target]:
+    """The targets that get a mirror of this request: filters first, then each target's rate."""
+    if not selected(config, method, uri):
         return []
-    targets = [t for t in config.targets if sampled(cid, t.sample_rate)]
+    return [t for t in config.targets if sampled(request_id, t.sample_rate)]
+
+
+def build(
+    config: EdgeConfig,
+    request: ViewerRequest,
+    timestamp: int,
+    targets: list[Target] | None = None,
+) -> list[Mirror]:
+    """One mirror per chosen target; empty when the request is filtered out.
+
+    ``targets`` skips the choice when the caller made it already (the primary
+    tap chooses when it queues a request and builds when it sends it, so the
+    signature's timestamp is the sending time).
+    """
+    cid = request.request_id
+    if targets is None:
+        targets = chosen(config, cid, request.method, request.uri)
     if not targets:
         return []
     uri = wire_safe(request.uri)

@@ -72,6 +72,34 @@ def register(subparsers: Any) -> None:
     p.add_argument("--batch-bytes", type=int, default=None, metavar="BYTES")
     p.add_argument("--batch-records", type=int, default=None, metavar="N")
     p.add_argument("--grace-seconds", type=float, default=None, metavar="S")
+    p.add_argument(
+        "--mirror-config",
+        default=None,
+        metavar="FILE",
+        help="primary: send the mirrors from here, as this edge config.json says (targets, "
+        "sampling, transforms, signing); or SHADOWDIFF_MIRROR_CONFIG holding its JSON",
+    )
+    p.add_argument(
+        "--mirror-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="one mirror delivery attempt, connect included (default 5)",
+    )
+    p.add_argument(
+        "--mirror-queue",
+        type=int,
+        default=None,
+        metavar="N",
+        help="mirrors waiting per target before new ones are dropped (default 10000)",
+    )
+    p.add_argument(
+        "--mirror-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="connections per target; mirrors/s per target is about N / round trip (default 32)",
+    )
     p.add_argument("--upstream-timeout", type=float, default=None, metavar="S")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     p.set_defaults(func=run)
@@ -80,6 +108,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from collector.server import serve
     from collector.settings import build_settings
+    from shadowdiff.mirrorplan import load_plan
 
     settings = build_settings(args)
-    return serve(settings)
+    plan = None
+    if settings.mirror is not None:
+        plan = load_plan(settings.mirror)
+    return serve(settings, mirror_plan=plan)
