@@ -63,6 +63,13 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="requests in flight (default 8)",
     )
+    parser.add_argument(
+        "--mirror-from",
+        choices=("edge", "tap"),
+        default="edge",
+        help="who sends the mirrors: the edge handler in the local front door (default), "
+        "or the primary tap itself (collector --mirror-config), with no front door",
+    )
     parser.set_defaults(func=run)
 
 
@@ -75,5 +82,6 @@ def run(args: argparse.Namespace) -> int:
         serve=not args.no_serve,
         requests=args.requests,
         concurrency=args.concurrency,
+        mirror_from=args.mirror_from,
     )
     return run_demo(settings)

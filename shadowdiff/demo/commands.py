@@ -26,6 +26,7 @@ def collector_argv(
     spool: Path,
     deployment: str,
     signing_secret: str | None,
+    mirror_config: Path | None = None,
 ) -> list[str]:
     argv = [
         *SHADOWDIFF,
@@ -50,6 +51,9 @@ def collector_argv(
     # The primary tap sits in the live path behind the front door: nothing signs there.
     if signing_secret and role != "primary":
         argv += ["--signing-secret", signing_secret]
+    # The tap as mirror source: it signs with the secret inside the edge config.
+    if mirror_config is not None:
+        argv += ["--mirror-config", str(mirror_config)]
     return argv
 
 

@@ -47,6 +47,7 @@ class DemoSettings:
     requests: int = 3000
     concurrency: int = 8
     sign: bool = True
+    mirror_from: str = "edge"  # edge: the front door's edge handler; tap: the primary tap
 
 
 def run_demo(settings: DemoSettings) -> int:
@@ -78,7 +79,8 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     records, reports = out / "records", out / "reports"
     app_url = {name: f"http://127.0.0.1:{free_port()}" for name in APPS}
     col_url = {role: f"http://127.0.0.1:{free_port()}" for _, role in APPS.values()}
-    front = f"http://127.0.0.1:{free_port()}"
+    from_tap = settings.mirror_from == "tap"
+    front = col_url["primary"] if from_tap else f"http://127.0.0.1:{free_port()}"
     secret = secrets.token_hex(16) if settings.sign else None
     edge_cfg, report_cfg = write_configs(
         out / "config", col_url["shadow"], col_url["secondary"], secret
@@ -100,25 +102,38 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
                 out / "spool" / role,
                 f"shop {version}",
                 secret,
+                edge_cfg if from_tap and role == "primary" else None,
             ),
         )
         for name, (version, role) in APPS.items()
     ]
-    door = children.start("frontdoor", frontdoor_argv(edge_cfg, col_url["primary"], _port(front)))
+    # Mirrors come from the front door's edge handler, or (--mirror-from tap) from the
+    # primary tap itself, with no function in front of it: the same edge config either way.
+    door = None
+    if not from_tap:
+        door = children.start(
+            "frontdoor", frontdoor_argv(edge_cfg, col_url["primary"], _port(front))
+        )
     for app, url in zip(apps, app_url.values(), strict=True):
         children.wait_ready(app, url, health="/healthz")
     for collector, url in zip(collectors, col_url.values(), strict=True):
         children.wait_ready(collector, url, health="/healthz")
-    children.wait_ready(door, front)
-    console.print("  up: shop v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, front door")
+    if door is not None:
+        children.wait_ready(door, front)
+    source = "the primary tap mirrors" if from_tap else "front door (edge handler) mirrors"
+    console.print(f"  up: shop v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, {source}")
 
     result = _drive(front, settings, console)
     (out / "traffic.json").write_text(json.dumps(result, indent=2))
     if sum(result["statuses"].values()) == 0:
-        raise DemoError(f"no request got an answer through the front door (log {door.log})")
+        log = door.log if door is not None else collectors[0].log
+        raise DemoError(f"no request got an answer through {front} (log {log})")
 
-    console.print("  stopping the front door and the collectors (they drain and flush)…")
-    for child in [door, *collectors]:
+    what = "the collectors" if door is None else "the front door and the collectors"
+    console.print(f"  stopping {what} (they drain and flush)…")
+    # The primary stops first: a tap that mirrors sends what it has queued while the
+    # shadow and secondary collectors still listen.
+    for child in [c for c in (door, *collectors) if c is not None]:
         code = children.stop(child, grace=30.0)
         if code not in (0, -signal.SIGTERM):
             console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
@@ -146,13 +161,15 @@ def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
     with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
         task = progress.add_task("  traffic", total=len(requests))
         if not console.is_terminal:
-            console.print(f"  sending {len(requests)} requests through the front door…")
+            through = "the primary tap" if settings.mirror_from == "tap" else "the front door"
+            console.print(f"  sending {len(requests)} requests through {through}…")
         done = asyncio.run(
             drive(
                 front,
                 requests,
                 concurrency=settings.concurrency,
                 on_done=lambda: progress.advance(task),
+                send_cloudfront_id=settings.mirror_from == "tap",
             )
         )
     summary = done.to_dict()

@@ -2,9 +2,10 @@
 
 The plan is a pure function of its seed, so a test can tell in advance which
 requests hit a planted regression (the bulk orders v2 answers with 500). The
-driver records the CloudFront request id the front door returns for each
-request (``x-amz-cf-id``, which is the correlation id), so the planted ones
-can be found again in the records and the report.
+driver records the CloudFront request id of each request (``x-amz-cf-id``,
+which is the correlation id), so the planted ones can be found again in the
+records and the report: the front door returns it; with no front door (the tap
+as mirror source) the driver plays CloudFront-without-a-function and sends one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from shadowdiff.demo.apps import BULK_QUANTITY
 from shadowdiff.demo.catalog import FIRST_SKU, ITEM_COUNT, SEARCH_WORDS, USER_COUNT
+from shadowdiff.frontdoor import new_request_id
 
 #: Share of each endpoint in the mix (weights).
 MIX = (("users", 35), ("items", 30), ("search", 20), ("orders", 15))
@@ -86,8 +88,13 @@ async def drive(
     *,
     concurrency: int = 16,
     on_done: Callable[[], None] = lambda: None,
+    send_cloudfront_id: bool = False,
 ) -> DriveResult:
-    """Send every planned request through ``base_url``; never raises for a failed request."""
+    """Send every planned request through ``base_url``; never raises for a failed request.
+
+    ``send_cloudfront_id``: set ``x-amz-cf-id`` on each request, as CloudFront
+    does towards its origins (for a tap with no front door in front of it).
+    """
     import aiohttp
 
     result = DriveResult()
@@ -101,12 +108,15 @@ async def drive(
         while not queue.empty():
             req = queue.get_nowait()
             url = base_url + req.path + ("?" + req.query if req.query else "")
+            sent_id = new_request_id() if send_cloudfront_id else None
+            headers = {"x-amz-cf-id": sent_id} if sent_id else None
             try:
-                async with session.request(req.method, url, json=req.body) as resp:
+                async with session.request(req.method, url, json=req.body, headers=headers) as resp:
                     await resp.read()
                     result.statuses[resp.status] += 1
-                    if req.planted_5xx and "x-amz-cf-id" in resp.headers:
-                        result.planted_5xx_ids.append(resp.headers["x-amz-cf-id"])
+                    cf_id = sent_id or resp.headers.get("x-amz-cf-id")
+                    if req.planted_5xx and cf_id:
+                        result.planted_5xx_ids.append(cf_id)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 result.failures[type(exc).__name__] += 1
             result.sent += 1

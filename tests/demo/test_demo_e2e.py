@@ -48,14 +48,21 @@ def _demo(
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=["edge", "tap"])
+def demo_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The demo with the mirrors sent by the edge handler, and by the primary tap (CONTRACT §8).
+
+    Every assertion below holds for both: the report is just as exact either way.
+    """
     missing = _unbuilt("collector", "edge serve", "report")
     if missing:
         pytest.skip(f"not built yet: {', '.join(missing)}")
     out = tmp_path_factory.mktemp("demo") / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = _demo(out, env, "--no-serve", "--requests", str(REQUESTS))
+    mirror_from = ["--mirror-from", request.param]
+    proc = _demo(out, env, "--no-serve", "--requests", str(REQUESTS), *mirror_from)
     try:
         stdout, _ = proc.communicate(timeout=180)
     finally:
