@@ -202,10 +202,39 @@ def test_collector_runs_beside_the_app_in_the_role_the_stack_is_given():
     command = containers["collector"]["Command"]
     assert command[:3] == ["collector", "--role", {"Ref": "CollectorRole"}]
     role = COLLECTOR["Parameters"]["CollectorRole"]
-    assert role["Default"] == "shadow" and role["AllowedValues"] == ["shadow", "secondary"]
+    assert role["Default"] == "shadow"
+    assert role["AllowedValues"] == ["shadow", "secondary", "primary"]
     assert command[command.index("--upstream") + 1] == {"Fn::Sub": "http://127.0.0.1:${AppPort}"}
-    secrets = {s["Name"]: s["ValueFrom"] for s in containers["collector"]["Secrets"]}
-    assert secrets == {"SHADOWDIFF_SIGNING_SECRET": {"Ref": "SigningSecretArn"}}
+    signing, mirror = containers["collector"]["Secrets"]
+    assert signing == {
+        "Name": "SHADOWDIFF_SIGNING_SECRET",
+        "ValueFrom": {"Ref": "SigningSecretArn"},
+    }
+    assert mirror == {
+        "Fn::If": [
+            "TapMirrors",
+            {"Name": "SHADOWDIFF_MIRROR_CONFIG", "ValueFrom": {"Ref": "MirrorConfigSecretArn"}},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+
+
+def test_the_primary_tap_can_be_the_mirror_source_with_its_config_from_secrets_manager():
+    assert COLLECTOR["Conditions"]["TapMirrors"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "MirrorConfigSecretArn"}, ""]}]
+    }
+    [assertion] = COLLECTOR["Rules"]["MirrorConfigNeedsThePrimaryTap"]["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "CollectorRole"}, "primary"]}
+    role = COLLECTOR["Resources"]["ExecutionRole"]["Properties"]
+    [statement] = [
+        s
+        for p in role["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Action"] == "secretsmanager:GetSecretValue"
+    ]
+    assert {
+        "Fn::If": ["TapMirrors", {"Ref": "MirrorConfigSecretArn"}, {"Ref": "AWS::NoValue"}]
+    } in (statement["Resource"])
 
 
 def test_no_secret_or_token_is_passed_as_plain_environment():
