@@ -16,10 +16,11 @@ and queued after the response has gone.
 without the correlation header (a mirrored or tapped request for the app's own
 ``/metrics`` still reaches the app), and always on ``--admin-port``.
 
-Where it lives: ``ingress`` (the request path and the mirror checks),
-``forward`` (upstream, streaming back, capture), ``control`` (the two routes),
-``asgi_io`` (body reading and small answers), ``state`` (what the app holds);
-this module is the ASGI entry and the lifespan.
+Composed, not inherited: the app holds an ``Ingress`` (the request path and
+the mirror checks), which holds a ``Forwarder`` (the upstream pool, streaming
+back, capture into the sink) and the ``ControlRoutes`` (the two routes), and
+the tap's ``Mirrors`` when it is the mirror source; ``asgi_io`` has body
+reading and small answers. This module is the ASGI entry and the lifespan.
 """
 
 from __future__ import annotations
@@ -29,16 +30,38 @@ import logging
 import time
 from typing import Any
 
+from collector.client import Upstream
 from collector.control import CONTROL_PATHS
+from collector.forward import Forwarder
 from collector.ingress import Ingress
+from collector.metrics import Metrics
+from collector.mirroring import Mirrors
+from collector.settings import CollectorSettings
+from collector.sinks import BaseSink
 
 __all__ = ["CONTROL_PATHS", "CollectorApp"]
 
 log = logging.getLogger("shadowdiff.collector")
 
 
-class CollectorApp(Ingress):
-    """The ASGI callable uvicorn serves; request handling lives in the mixins it is built from."""
+class CollectorApp:
+    """The ASGI callable uvicorn serves, composed once from the typed settings."""
+
+    def __init__(
+        self,
+        settings: CollectorSettings,
+        sink: BaseSink,
+        metrics: Metrics | None = None,
+        upstream: Upstream | None = None,
+        mirrors: Mirrors | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.metrics = metrics or sink.metrics
+        self.forwarder = Forwarder(settings, sink, self.metrics, upstream)
+        self.mirrors = mirrors
+        self.ingress = Ingress(settings, self.metrics, self.forwarder, mirrors)
+        self.http = self.ingress.http
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -65,8 +88,7 @@ class CollectorApp(Ingress):
             await send({"type": "lifespan.shutdown.complete"})
 
     async def startup(self) -> None:
-        self.semaphore = asyncio.Semaphore(self.settings.max_concurrency)
-        await self.upstream.start()
+        await self.forwarder.start()
         if self.mirrors is not None:
             await self.mirrors.start()
         self.sink.start()
@@ -79,15 +101,16 @@ class CollectorApp(Ingress):
         """
         budget = self.settings.grace_seconds * 0.6 if budget is None else budget
         deadline = time.monotonic() + budget
-        if self.pending:
-            log.info("waiting for %d in-flight mirrors", len(self.pending))
-            _, late = await asyncio.wait(set(self.pending), timeout=budget / 2)
+        pending = self.ingress.pending
+        if pending:
+            log.info("waiting for %d in-flight mirrors", len(pending))
+            _, late = await asyncio.wait(set(pending), timeout=budget / 2)
             for task in late:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=1.0)
         if self.mirrors is not None:
             await self.mirrors.close(max(0.0, min(budget / 2, deadline - time.monotonic())))
-        await self.upstream.close()
+        await self.forwarder.close()
         remaining = max(0.5, deadline - time.monotonic())
         await asyncio.get_running_loop().run_in_executor(None, self.sink.close, remaining)

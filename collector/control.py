@@ -6,19 +6,32 @@ upstream even for these paths (the app's own ``/metrics`` must still answer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from collector.asgi_io import respond
-from collector.metrics import CONTENT_TYPE
-from collector.state import AppState
+from collector.metrics import CONTENT_TYPE, Metrics
+from collector.mirroring import Mirrors
+from collector.sinks import BaseSink
 
 CONTROL_PATHS = frozenset({"/healthz", "/metrics"})
 
 
-class ControlRoutes(AppState):
-    """Answers the collector's own routes from its state; never forwarded."""
+class ControlRoutes:
+    """Answers the collector's own routes from what it is shown; never forwarded."""
+
+    def __init__(
+        self,
+        role: str,
+        sink: BaseSink,
+        metrics: Metrics,
+        pending: Callable[[], int],
+        mirrors: Mirrors | None = None,
+    ) -> None:
+        self.role, self.sink, self.metrics = role, sink, metrics
+        self.pending, self.mirrors = pending, mirrors
 
     async def control(self, path: str, send: Any) -> None:
         if path == "/healthz":
@@ -29,7 +42,7 @@ class ControlRoutes(AppState):
                     "sink": self.sink.name,
                     "queue_depth": self.sink.depth(),
                     "spooled_batches": self.sink.spooled_batches(),
-                    "pending_mirrors": len(self.pending),
+                    "pending_mirrors": self.pending(),
                     "queued_mirrors": self.mirrors.queued() if self.mirrors else 0,
                 }
             )

@@ -16,19 +16,58 @@ from typing import Any
 import orjson
 
 from collector.asgi_io import respond
-from collector.capture import BodyTap, Exchange
-from collector.client import UpstreamError, classify
+from collector.capture import BodyTap, Exchange, RecordBuilder
+from collector.client import Upstream, UpstreamError, classify
 from collector.headers import response_headers_out, response_record_headers
-from collector.sinks import Item
-from collector.state import AppState
+from collector.metrics import Metrics
+from collector.settings import CollectorSettings
+from collector.sinks import BaseSink, Item
 from shadowdiff.layout import partition_dir
 
 log = logging.getLogger("shadowdiff.collector")
 _UPSTREAM_ERRORS = (UpstreamError, OSError)
 
 
-class Forwarding(AppState):
-    """Sends one request upstream, hands the answer back, and captures the exchange."""
+class Forwarder:
+    """Sends one request upstream, hands the answer back, and captures the exchange.
+
+    It owns the way to the app (``upstream``, its pool, the concurrency bound)
+    and the way to the sink (the record builder), so both are found here.
+    """
+
+    def __init__(
+        self,
+        settings: CollectorSettings,
+        sink: BaseSink,
+        metrics: Metrics,
+        upstream: Upstream | None = None,
+    ) -> None:
+        self.sink = sink
+        self.metrics = metrics
+        self.body_limit = settings.body_limit
+        self.upstream = upstream or Upstream(
+            settings.upstream,
+            settings.upstream_base_path,
+            timeout=settings.upstream_timeout,
+            max_concurrency=settings.max_concurrency,
+        )
+        self.builder = RecordBuilder(
+            body_limit=settings.body_limit,
+            deployment=settings.deployment,
+            redact_headers=settings.redact_headers,
+            redact_json_fields=settings.redact_json_fields,
+        )
+        self.max_concurrency = settings.max_concurrency
+        self.semaphore: asyncio.Semaphore | None = None
+        self._hour: tuple[int, int, int, int] | None = None
+        self._partition = ""
+
+    async def start(self) -> None:
+        self.semaphore = asyncio.Semaphore(self.max_concurrency)
+        await self.upstream.start()
+
+    async def close(self) -> None:
+        await self.upstream.close()
 
     async def forward(
         self,
@@ -42,7 +81,7 @@ class Forwarding(AppState):
     ) -> None:
         """Send upstream; stream the answer to ``send`` when given; capture into ``ex``."""
         assert self.semaphore is not None
-        tap = BodyTap(self.settings.body_limit) if ex is not None else None
+        tap = BodyTap(self.body_limit) if ex is not None else None
         started = False
         async with self.semaphore:
             self.metrics.forwarded.inc()

@@ -17,26 +17,52 @@ from typing import Any
 from collector.asgi_io import TOO_LARGE, read_body, respond
 from collector.capture import Exchange
 from collector.control import CONTROL_PATHS, ControlRoutes
-from collector.forward import Forwarding
+from collector.forward import Forwarder
 from collector.headers import split_request_headers
-from collector.mirroring import TapRequest
+from collector.metrics import Metrics
+from collector.mirroring import Mirrors, TapRequest
+from collector.settings import CollectorSettings
 from edge.signing import verify
 from shadowdiff.timefmt import now_utc
 
 
-class Ingress(Forwarding, ControlRoutes):
-    """Takes an ASGI ``http`` request: control route, rejection, or forward (in line or 202)."""
+class Ingress:
+    """Takes an ASGI ``http`` request: control route, rejection, or forward (in line or 202).
+
+    ``forwarder`` takes it to the app and captures it; ``routes`` answers the
+    collector's own paths; ``mirrors`` (the tap as mirror source) copies it on.
+    """
+
+    def __init__(
+        self,
+        settings: CollectorSettings,
+        metrics: Metrics,
+        forwarder: Forwarder,
+        mirrors: Mirrors | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.forwarder = forwarder
+        self.mirrors = mirrors
+        self.role = settings.role
+        self.mirror = settings.is_mirror
+        self.cid_header = settings.correlation_header.encode("latin-1")
+        self.host_header = forwarder.upstream.host_header
+        self.pending: set[asyncio.Task[None]] = set()  # mirror roles: accepted, not yet forwarded
+        self.routes = ControlRoutes(
+            settings.role, forwarder.sink, metrics, lambda: len(self.pending), mirrors
+        )
 
     async def http(self, scope: Any, receive: Any, send: Any) -> None:
         admin = self.settings.admin_port
         if admin is not None and scope.get("server") and scope["server"][1] == admin:
-            await self.control(scope["path"], send)
+            await self.routes.control(scope["path"], send)
             return
         received_at = now_utc()
         hdrs = split_request_headers(scope["headers"], self.cid_header)
         cid = hdrs.correlation_id
         if cid is None and scope["path"] in CONTROL_PATHS and scope["method"] in ("GET", "HEAD"):
-            await self.control(scope["path"], send)
+            await self.routes.control(scope["path"], send)
             return
         metrics = self.metrics
         metrics.received.inc()
@@ -98,7 +124,7 @@ class Ingress(Forwarding, ControlRoutes):
         else:
             metrics.uncaptured.inc()
         if not self.mirror or self.settings.wait:
-            await self.forward(method, raw_path, query, upstream_headers, body, ex, send)
+            await self.forwarder.forward(method, raw_path, query, upstream_headers, body, ex, send)
             if mirrors is not None and cid is not None:  # after the live response has gone
                 mirrors.submit(self._tap_request(scope, cid, method, raw_path, query, body))
             return
@@ -108,7 +134,7 @@ class Ingress(Forwarding, ControlRoutes):
             return
         await respond(send, 202, b"", [])
         task = asyncio.get_running_loop().create_task(
-            self.forward(method, raw_path, query, forward, body, ex, None)
+            self.forwarder.forward(method, raw_path, query, forward, body, ex, None)
         )
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)

@@ -6,11 +6,16 @@ Kept apart from the pool and the parser so that the app can map any failure
 
 from __future__ import annotations
 
+from shadowdiff.errors import ShadowdiffError
 from shadowdiff.record import ErrorKind
 
 
-class UpstreamError(Exception):
-    """A failed exchange with the upstream; ``kind`` is the record's ``error.kind``."""
+class UpstreamError(ShadowdiffError):
+    """A failed exchange with the upstream; ``kind`` is the record's ``error.kind``.
+
+    It never reaches a user as an error: the collector turns it into an error
+    record (and a 502/504 on the tap), and the replay into the same record.
+    """
 
     def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)

@@ -10,7 +10,12 @@ was wrong (the stream, bucket, key, record or setting)::
     ├── ConfigError            a setting, flag or config file key with a bad value
     │                          (edge.config.EdgeConfigError is its stdlib twin)
     ├── SourceError            input that cannot be read (path, object, stream)
-    └── SinkError              output that cannot be written (dir, bucket, stream)
+    ├── SinkError              output that cannot be written (dir, bucket, stream)
+    │   └── PartialWrite       collector.sinks: a batch partly delivered; carries the rest
+    ├── UpstreamError          collector: an exchange with the app failed; ``kind`` is the
+    │                          record's error.kind (becomes an error record, never a message)
+    ├── ClusterError           analysis.dask_engine: the Dask cluster could not run the job
+    └── DemoError              shadowdiff.demo: a demo step failed (names its log)
 
 The edge package cannot import this module (it is standard library only and
 ships alone), so it keeps a parallel, tiny tree of its own.

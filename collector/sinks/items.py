@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from shadowdiff.errors import SinkError
 from shadowdiff.layout import bucket_of, partition_dir
 from shadowdiff.timefmt import parse
 
@@ -71,8 +72,12 @@ def gzip_lines(items: list[Item]) -> bytes:
     return b"".join(gzip_pieces(items))
 
 
-class PartialWrite(Exception):
-    """A write that delivered some items; ``remaining`` must be retried or spooled."""
+class PartialWrite(SinkError):
+    """A write that delivered some items; ``remaining`` must be retried or spooled.
+
+    A ``SinkError`` (the sink did fail) that also says how far it got, so a
+    caller that only knows ``SinkError`` still treats it as a failure.
+    """
 
     def __init__(self, remaining: list[Item], cause: BaseException | str) -> None:
         super().__init__(str(cause))
