@@ -1,14 +1,15 @@
 import subprocess
 import sys
 
+import pytest
+
 from shadowdiff.cli import main
 
 
 def test_help_lists_every_command(capsys):
-    try:
+    with pytest.raises(SystemExit) as exited:
         main(["--help"])
-    except SystemExit as exc:
-        assert exc.code == 0
+    assert exited.value.code == 0
     out = capsys.readouterr().out
     for name in ("collector", "report", "serve", "edge", "demo"):
         assert name in out
