@@ -8,7 +8,8 @@ What v2 changed (the planted differences a replay report must find):
 and ``served_at`` in every body: the noise a secondary copy must explain.
 
 Test plumbing: ``/echo`` answers with what it was sent; ``/quick`` at once; ``/gate``
-holds each request until ``GATE`` requests are in flight together (or 5 s pass);
+holds each request until ``GATE`` requests are in flight together or ``GATE_SECONDS``
+pass, and says which (``opened_by``);
 ``/hang`` never answers in time; ``/_stats`` gives the arrival order and the most
 requests seen in flight at once; ``/_reset`` clears them.
 """
@@ -18,13 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import time
 import uuid
 
 import orjson
 
 GATE = 3
+GATE_SECONDS = 2.0
 STATS: dict[str, object] = {"arrivals": [], "max_inflight": 0}
 STATE = {"inflight": 0}
 
@@ -103,9 +104,12 @@ async def _route(version, scope, body, send, gate_open):
     elif path == "/gate":
         if STATE["inflight"] >= GATE:
             gate_open.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(gate_open.wait(), 5.0)
-        await _send(send, 200, b'{"gate": true}')
+        opened_by = "gate"
+        try:
+            await asyncio.wait_for(gate_open.wait(), GATE_SECONDS)
+        except TimeoutError:
+            opened_by = "timeout"
+        await _send(send, 200, orjson.dumps({"opened_by": opened_by}))
     elif path == "/hang":
         await asyncio.sleep(30)
         await _send(send, 200, b"{}")
