@@ -63,6 +63,12 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="requests in flight (default 8)",
     )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="then replay the captured v1 traffic against v2 (shadowdiff replay) "
+        "and write its report too",
+    )
     parser.set_defaults(func=run)
 
 
@@ -75,5 +81,6 @@ def run(args: argparse.Namespace) -> int:
         serve=not args.no_serve,
         requests=args.requests,
         concurrency=args.concurrency,
+        replay=args.replay,
     )
     return run_demo(settings)
