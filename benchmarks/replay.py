@@ -10,7 +10,8 @@
     the same requests in the same run. The replay figure is its send phase as
     ``run_replay`` runs it: each captured line decoded, prepared, sent, the answer
     built into a capture record and written; the scan and the report are timed
-    apart. Two rounds each, alternating; the better round is kept.
+    apart. Also the CPU time per request of this process (steadier than requests/s
+    on a shared machine). Two rounds each, alternating; the better round is kept.
 (b) Peak memory while replaying N (default a million) captured requests, in a
     child process running the real ``run_replay``: its own peak RSS (VmHWM)
     when the send phase ends and when the report is written, and the peak summed
@@ -186,6 +187,7 @@ def timed_replay(settings) -> dict[str, float]:
     def progress(phase: str, done: int, total: int) -> None:
         if done == total and f"{phase}_end" not in marks:
             marks[f"{phase}_end"] = time.perf_counter()
+            marks[f"{phase}_cpu"] = time.process_time()
             marks[f"{phase}_hwm"] = hwm_mb()
 
     result = run_replay(settings, progress)
@@ -194,6 +196,7 @@ def timed_replay(settings) -> dict[str, float]:
         "requests": result.tally.replayed,
         "scan_s": marks["read captures_end"] - marks["start"],
         "send_s": marks["replay_end"] - marks["read captures_end"],
+        "send_cpu_s": marks["replay_cpu"] - marks["read captures_cpu"],
         "report_s": end - marks["replay_end"],
         "total_s": end - marks["start"],
         "send_hwm_mb": marks["replay_hwm"],
@@ -202,7 +205,7 @@ def timed_replay(settings) -> dict[str, float]:
     }
 
 
-async def aiohttp_loop(target: str, source: Path, concurrency: int) -> tuple[int, float]:
+async def aiohttp_loop(target: str, source: Path, concurrency: int) -> tuple[int, float, float]:
     """The baseline: the same requests (path, query, headers) from a plain aiohttp loop."""
     import aiohttp
 
@@ -224,9 +227,9 @@ async def aiohttp_loop(target: str, source: Path, concurrency: int) -> tuple[int
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        return done, time.perf_counter() - start
+        return done, time.perf_counter() - start, time.process_time() - cpu
 
 
 def run_uvloop(coro):
@@ -239,18 +242,26 @@ def run_uvloop(coro):
 def throughput(tmp: Path, target: str, n: int, concurrency: int) -> dict[str, object]:
     source = tmp / "tput-src"
     generate(source, n)
-    rounds: dict[str, list[float]] = {"aiohttp": [], "replay": []}
+    rounds: dict[str, list[float]] = {
+        "aiohttp": [],
+        "replay": [],
+        "aiohttp_cpu": [],
+        "replay_cpu": [],
+    }
     phases: dict[str, float] = {}
     for r in range(2):
-        done, secs = run_uvloop(aiohttp_loop(target, source, concurrency))
+        done, secs, cpu = run_uvloop(aiohttp_loop(target, source, concurrency))
         rounds["aiohttp"].append(done / secs)
+        rounds["aiohttp_cpu"].append(cpu / done * 1e6)
         work = tmp / f"work-{r}"
         work.mkdir()
         res = timed_replay(settings_for(source, target, tmp / f"out-{r}", work, concurrency))
         rounds["replay"].append(res["requests"] / res["send_s"])
+        rounds["replay_cpu"].append(res["send_cpu_s"] / res["requests"] * 1e6)
         if not phases or res["send_s"] < phases["send_s"]:
             phases = res
-    return {"n": n, "aiohttp": max(rounds["aiohttp"]), "replay": max(rounds["replay"]), **phases}
+    best = {k: (min(v) if k.endswith("_cpu") else max(v)) for k, v in rounds.items()}
+    return {"n": n, **phases, **best}
 
 
 def _tree_rss(pid: int) -> int:
@@ -344,11 +355,13 @@ def main() -> int:
     print()
     print(f"(a) requests/s at concurrency {args.concurrency}, {tput['n']} captured GETs, best of 2")
     print()
-    print("| client | requests/s | vs aiohttp |")
-    print("|---|---|---|")
-    print(f"| plain aiohttp loop (baseline) | {tput['aiohttp']:,.0f} | 1.00× |")
+    print("| client | requests/s | vs aiohttp | CPU µs per request | vs aiohttp |")
+    print("|---|---|---|---|---|")
+    print(f"| plain aiohttp loop (baseline) | {tput['aiohttp']:,.0f} | 1.00× "
+          f"| {tput['aiohttp_cpu']:,.0f} | 1.00× |")  # fmt: skip
     print(f"| shadowdiff replay, send phase (records built and written) | {tput['replay']:,.0f} "
-          f"| {tput['replay'] / tput['aiohttp']:.2f}× |")  # fmt: skip
+          f"| {tput['replay'] / tput['aiohttp']:.2f}× | {tput['replay_cpu']:,.0f} "
+          f"| {tput['replay_cpu'] / tput['aiohttp_cpu']:.2f}× |")  # fmt: skip
     print()
     print(
         f"replay phases for {tput['n']} requests: scan+sort {tput['scan_s']:.1f} s, "

@@ -16,6 +16,7 @@ Where it lives, one concept per module:
   (sorted runs spilled to disk, then a heap merge);
 - ``send``: one request to one target through the collector's upstream client,
   turned into a record by the collector's record builder;
+- ``loop``: the send loop: repeats, skips, pacing, ``--concurrency``, records written;
 - ``outputs``: where replayed records and the replayed originals go (work files
   for the report, and ``--keep-records``);
 - ``notes``: what the report says about skips and errors (pure);

@@ -83,7 +83,7 @@ class Keeper:
             await asyncio.sleep(0.01)
         self.sink.submit(item_from_line(line))
 
-    def close(self, timeout: float = 120.0) -> int:
+    def close(self, timeout: float = 60.0) -> int:
         """Flush; returns how many batches could not be delivered (left in ``self.spool``)."""
         self.sink.close(timeout)
         left = self.sink.spooled_batches()

@@ -30,7 +30,7 @@ UNSENDABLE = "unsendable"
 # Hop-by-hop (RFC 9110 §7.6.1), framing the client recomputes, and the origin's own host.
 DROPPED = frozenset(h.decode() for h in HOP_BY_HOP) | {"content-length", "host", "expect"}
 CONTROL_PREFIX = "x-shadow-"
-_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9a-z]+$")
+_NAMES = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+(?:\n[!#$%&'*+\-.^_`|~0-9a-z]+)*")
 _BAD_VALUE = re.compile(r"[\r\n\0]")
 _BAD_TARGET = re.compile(r"[\s\0#]")
 
@@ -58,24 +58,29 @@ def _latin1(text: str) -> bool:
 def replay_headers(
     recorded: dict[str, str], set_headers: tuple[tuple[str, str], ...]
 ) -> list[tuple[str, str]] | None:
-    """The headers to send, in recorded order, then the ``--set-header`` ones; None if unsendable."""
-    connection = recorded.get("connection", "")
-    named = {t.strip().lower() for t in connection.split(",")} if connection else set()
-    replaced = {name for name, _ in set_headers}
-    out: list[tuple[str, str]] = []
-    for raw_name, value in recorded.items():
-        name = raw_name.lower()
-        if (
-            name in DROPPED
-            or name in named
-            or name in replaced
-            or name.startswith(CONTROL_PREFIX)
-            or value == REDACTED
-        ):
-            continue
-        if not _NAME.match(name) or _BAD_VALUE.search(value) or not _latin1(value):
+    """The headers to send, in recorded order, then the ``--set-header`` ones; None if unsendable.
+
+    Checked all at once (one pattern over the names, one over the values): this runs
+    for every replayed request.
+    """
+    connection = recorded.get("connection")
+    named = {t.strip().lower() for t in connection.split(",")} if connection else ()
+    replaced = {name for name, _ in set_headers} if set_headers else ()
+    out = [
+        (name, value)
+        for name, value in ((n.lower(), v) for n, v in recorded.items())
+        if name not in DROPPED
+        and value != REDACTED
+        and not name.startswith(CONTROL_PREFIX)
+        and name not in named
+        and name not in replaced
+    ]
+    if out:
+        values = "".join([v for _, v in out])
+        if not _NAMES.fullmatch("\n".join([n for n, _ in out])):
             return None
-        out.append((name, value))
+        if _BAD_VALUE.search(values) or not _latin1(values):
+            return None
     out.extend(set_headers)
     return out
 
@@ -100,9 +105,8 @@ def prepare(
         return why
     path = str(request.get("path") or "/")
     query = str(request.get("query") or "")
-    if not path.startswith("/") or _BAD_TARGET.search(path) or _BAD_TARGET.search(query):
-        return UNSENDABLE
-    if not (_latin1(path) and _latin1(query)):
+    target = path + query
+    if not path.startswith("/") or _BAD_TARGET.search(target) or not _latin1(target):
         return UNSENDABLE
     headers = replay_headers(request.get("headers") or {}, set_headers)
     if headers is None:

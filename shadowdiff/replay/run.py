@@ -5,9 +5,10 @@
 2. The primary records of the window are read once into sorted runs
    (:mod:`shadowdiff.replay.order`); a source without any says so.
 3. They are sent in ``captured_at`` order, paced by ``--rate``, at most
-   ``--concurrency`` at a time, each to every target at once; every answer is
-   written as a record (and queued for ``--keep-records``) as it arrives, so
-   memory holds the requests in flight and one line per sorted run, never the night.
+   ``--concurrency`` at a time, each to every target at once
+   (:mod:`shadowdiff.replay.loop`); every answer is written as a record (and
+   queued for ``--keep-records``) as it arrives, so memory holds the requests in
+   flight and one line per sorted run, never the night.
 4. The ordinary report job compares the replayed originals with their replays.
    The window selects the originals; the replays, captured now, are read whatever
    their time (the engine's ``unwindowed`` roles), and the report's window is the
@@ -19,25 +20,21 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
-
-from shadowdiff.errors import ConfigError, SourceError
+from shadowdiff.errors import ConfigError, SinkError, SourceError
+from shadowdiff.replay.loop import Progress, Replayer
 from shadowdiff.replay.notes import Tally, replay_notes
 from shadowdiff.replay.order import TimeOrder
 from shadowdiff.replay.outputs import Keeper, Rotating
-from shadowdiff.replay.prepare import prepare
-from shadowdiff.replay.schedule import Pacer
 from shadowdiff.replay.send import Target
 from shadowdiff.replay.settings import ReplaySettings
 from shadowdiff.timefmt import format_ms
 
-Progress = Callable[[str, int, int], None]  # (phase, done, total), as the report job's
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REPLAYED_ROLES = frozenset({"shadow", "secondary"})
@@ -133,7 +130,10 @@ def run_replay(
         outs = {spec.role: Rotating(work / spec.role) for spec in settings.targets}
         keeper = Keeper(settings.keep_records, clients) if settings.keep_records else None
         try:
-            span = run_async(_replay(order, settings, tally, originals, outs, keeper, report))
+            replayer = Replayer(settings, tally, originals, outs, keeper, report, order.count)
+            span = run_async(replayer.run(order))
+        except OSError as exc:
+            raise SinkError(f"cannot write the replay's work files in {work}: {exc}") from exc
         finally:
             originals.close()
             for out in outs.values():
@@ -142,88 +142,6 @@ def run_replay(
         return _report(settings, work, tally, span, unkept, progress, clients)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-async def _replay(
-    order: TimeOrder,
-    settings: ReplaySettings,
-    tally: Tally,
-    originals: Rotating,
-    outs: dict[str, Rotating],
-    keeper: Keeper | None,
-    report: Progress,
-) -> tuple[int, int] | None:
-    """Send every entry of ``order``; returns the (first, last) captured_at µs replayed."""
-    targets = [Target(spec, settings) for spec in settings.targets]
-    for target in targets:
-        await target.start()
-    loop = asyncio.get_running_loop()
-    slots = asyncio.Semaphore(settings.concurrency)
-    pacer = Pacer(settings.rate)
-    pending: set[asyncio.Task[None]] = set()
-    total, step = order.count, max(1, order.count // 200)
-    state = {"done": 0}
-
-    def advance() -> None:
-        state["done"] += 1
-        if state["done"] % step == 0 or state["done"] == total:
-            report("replay", state["done"], total)
-
-    async def one(prepared: Any) -> None:
-        try:
-            records = await asyncio.gather(*(t.replay(prepared) for t in targets))
-            for target, record in zip(targets, records, strict=True):
-                line = record.to_line()
-                outs[target.role].write(line[:-1])
-                if record.error is not None:
-                    tally.error(target.role, record.error.kind)
-                if keeper is not None:
-                    await keeper.put(line)
-        finally:
-            slots.release()
-            advance()
-
-    first: int | None = None
-    last = 0
-    seen_at = -1
-    seen: dict[str, bool] = {}  # correlation ids of the current captured_at -> replayed?
-    try:
-        for at_us, line in order:
-            record = orjson.loads(line)
-            cid = record["correlation_id"]
-            if at_us != seen_at:
-                seen_at, seen = at_us, {}
-            if cid in seen:
-                tally.duplicates += 1
-                if seen[cid]:
-                    originals.write(line)  # the report counts the repeat, as for the source
-                advance()
-                continue
-            prepared = prepare(record, settings.methods, settings.set_headers)
-            seen[cid] = not isinstance(prepared, str)
-            if isinstance(prepared, str):
-                tally.skipped[prepared] += 1
-                advance()
-                continue
-            wait = pacer.wait(at_us, loop.time())
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await slots.acquire()
-            originals.write(line)
-            tally.replayed += 1
-            first = at_us if first is None else first
-            last = at_us
-            task = loop.create_task(one(prepared))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-        while pending:
-            await asyncio.wait(set(pending))
-    finally:
-        for task in pending:
-            task.cancel()
-        for target in targets:
-            await target.close()
-    return None if first is None else (first, last)
 
 
 def _moment(at_us: int) -> datetime:

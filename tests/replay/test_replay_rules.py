@@ -134,6 +134,7 @@ def test_set_header_supplies_and_replaces_values():
     [
         {"headers": {"x-evil": "1\r\nx-smuggled: 2"}},
         {"headers": {"x-text": "caf\u00e9 \u2603"}},
+        {"headers": {"bad name": "1"}},
         {"path": "/a b"},
         {"path": "no-slash"},
         {"query": "a=1\nb"},

@@ -27,9 +27,9 @@ TRAFFIC = (
     + [("GET", f"/items/{i}", {}, None) for i in range(1, ITEMS + 1)]
     + [("POST", "/echo", {"content-type": "application/json"}, ORDER)] * 3
     + [("GET", "/echo?who=ci", {"authorization": "Bearer prod-secret"}, None)] * 2
-    + [("GET", "/redirect", {}, None)]
+    + [("GET", "/redirect", {}, None), ("HEAD", "/users/1", {}, None)]
 )
-GETS = USERS + ITEMS + 3
+SAFE = USERS + ITEMS + 4  # every request but the POSTs
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +64,11 @@ def test_the_report_finds_the_planted_differences_and_exits_3(cli_run):
     proc, out = cli_run
     assert proc.returncode == 3, proc.stderr
     assert "threshold crossed: status_mismatch_rate" in proc.stderr
-    assert f"replayed {GETS} of {len(TRAFFIC)} primary requests" in proc.stdout
+    assert f"replayed {SAFE} of {len(TRAFFIC)} primary requests" in proc.stdout
     report = json.loads((out / "report.json").read_text())
     s = report["summary"]
-    assert (s["primary_records"], s["shadow_records"], s["secondary_records"]) == (GETS,) * 3
-    assert (s["pairs"], s["primary_only"], s["shadow_only"], s["shadow_errors"]) == (GETS, 0, 0, 0)
+    assert (s["primary_records"], s["shadow_records"], s["secondary_records"]) == (SAFE,) * 3
+    assert (s["pairs"], s["primary_only"], s["shadow_only"], s["shadow_errors"]) == (SAFE, 0, 0, 0)
     items = _endpoint(report, "GET /items/{id}")
     assert items["status"]["matrix"] == {"200->200": ITEMS - ITEMS // 5, "200->500": ITEMS // 5}
     users = _fields(_endpoint(report, "GET /users/{id}"))
@@ -77,6 +77,7 @@ def test_the_report_finds_the_planted_differences_and_exits_3(cli_run):
         assert users[noisy]["noise"] is True and users[noisy]["noise_reason"] == "secondary"
     redirect = _endpoint(report, "GET /redirect")
     assert redirect["status"]["matrix"] == {"302->302": 1}  # never followed
+    assert _endpoint(report, "HEAD /users/{id}")["status"]["matrix"] == {"200->200": 1}
 
 
 def test_the_skipped_posts_are_counted_and_named_in_the_notes(cli_run):
@@ -110,7 +111,7 @@ def test_replay_writes_exactly_the_files_shadowdiff_report_writes(cli_run, captu
 def test_post_bodies_are_replayed_whole_when_methods_allow_them(captured, v2, tmp_path):
     keep = tmp_path / "kept"
     code, report = replay(
-        tmp_path, "--records", str(captured), "--target", v2, "--methods", "GET,POST",
+        tmp_path, "--records", str(captured), "--target", v2, "--methods", "GET,HEAD,POST",
         "--keep-records", str(keep), "--deployment", "pr-42",
     )  # fmt: skip
     assert code == 0 and report is not None
