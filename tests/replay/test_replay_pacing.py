@@ -58,25 +58,22 @@ def _opened_by(keep):
     return {r["correlation_id"]: json.loads(r["response"]["body"])["opened_by"] for r in kept(keep)}
 
 
-def test_max_sends_without_the_spacing_up_to_the_concurrency(apps, tmp_path):
+@pytest.mark.parametrize(
+    ("rate", "inflight", "opened_by"),
+    [
+        ("max", GATE, "gate"),  # all at once: the gate opened
+        ("1", 1, "timeout"),  # one at a time, as captured: each held until the app gave up
+    ],
+)
+def test_max_sends_up_to_the_concurrency_and_a_rate_keeps_the_spacing(
+    apps, tmp_path, rate, inflight, opened_by
+):
     app = apps("v1")
     keep = tmp_path / "kept"
     code, _ = replay(
         tmp_path, "--records", str(_gate_source(tmp_path)), "--target", app,
-        "--rate", "max", "--concurrency", str(GATE), "--keep-records", str(keep),
+        "--rate", rate, "--concurrency", str(GATE), "--keep-records", str(keep),
     )  # fmt: skip
     assert code == 0
-    assert stats(app)["max_inflight"] == GATE  # all at once: the gate opened
-    assert set(_opened_by(keep).values()) == {"gate"}
-
-
-def test_rate_one_never_has_more_in_flight_than_the_original_spacing_allows(apps, tmp_path):
-    app = apps("v1")
-    keep = tmp_path / "kept"
-    code, _ = replay(
-        tmp_path, "--records", str(_gate_source(tmp_path)), "--target", app,
-        "--rate", "1", "--concurrency", str(GATE), "--keep-records", str(keep),
-    )  # fmt: skip
-    assert code == 0
-    assert stats(app)["max_inflight"] == 1
-    assert set(_opened_by(keep).values()) == {"timeout"}
+    assert stats(app)["max_inflight"] == inflight
+    assert set(_opened_by(keep).values()) == {opened_by}
