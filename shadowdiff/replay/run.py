@@ -94,7 +94,10 @@ def run_replay(
 
     check_targets(settings)
     report = progress or (lambda phase, done, total: None)
-    work = Path(tempfile.mkdtemp(prefix="shadowdiff-replay-", dir=settings.work_dir))
+    try:
+        work = Path(tempfile.mkdtemp(prefix="shadowdiff-replay-", dir=settings.work_dir))
+    except OSError as exc:
+        raise ConfigError(f"--work-dir {settings.work_dir}: {exc.strerror or exc}") from exc
     try:
         source = open_source(settings.source, "primary", clients)
         parts = source.parts(settings.since, settings.until)

@@ -117,7 +117,10 @@ def later(seconds: float) -> datetime:
 def replay(tmp: Path, *args: str) -> tuple[int, dict[str, Any] | None]:
     """Run ``shadowdiff replay ARGS --out TMP/out-N`` in this process; (exit code, report.json)."""
     out = tmp / f"out-{len(list(tmp.glob('out-*')))}"
-    code = main(["replay", *args, "--out", str(out)])
+    try:
+        code = main(["replay", *args, "--out", str(out)])
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
     path = out / "report.json"
     return code, json.loads(path.read_text()) if path.exists() else None
 

@@ -126,12 +126,23 @@ def test_an_unreachable_secondary_target_is_named(apps, tmp_path, capsys):
         (["--target", "http://h:1", "--methods", ","], "--methods"),
         (["--target", "http://h:1", "--keep-records", "ftp://x"], "--keep-records"),
         (["--target", "http://h:1", "--since", "yesterday"], "--since"),
+        (["--target", "http://h:1", "--records", "x", "--primary", "y"], "not allowed with"),
     ],
 )
 def test_bad_flags_are_one_line_and_exit_2(tmp_path, capsys, args, needle):
     code, report = replay(tmp_path, "--records", _source(tmp_path, ["/a"]), *args)
     assert (code, report) == (2, None)
     _one_error_line(capsys, needle)
+
+
+def test_a_missing_work_dir_is_one_line_and_exit_2(apps, tmp_path, capsys):
+    missing = tmp_path / "no" / "such"
+    code, _ = replay(
+        tmp_path, "--records", _source(tmp_path, ["/a"]), "--target", apps("v1"),
+        "--work-dir", str(missing),
+    )  # fmt: skip
+    assert code == 2
+    _one_error_line(capsys, f"--work-dir {missing}")
 
 
 def test_junk_lines_are_counted_by_the_report_and_the_rest_replayed(apps, tmp_path):

@@ -148,3 +148,28 @@ def test_redacted_values_are_never_sent_and_set_header_supplies_a_test_token(
     # The token is sent, never stored in the request the record describes.
     assert all(r["request"]["headers"]["authorization"] == "[REDACTED]" for r in recs)
     assert all(r["request"]["headers"]["x-replay"] == "[REDACTED]" for r in recs)
+
+
+def test_a_progress_bar_is_drawn_on_a_terminal_only(captured, v2, tmp_path, cli_run):
+    import pty
+
+    assert "━" not in cli_run[0].stdout + cli_run[0].stderr  # pipes: no bar
+    master, slave = pty.openpty()
+    argv = [sys.executable, "-m", "shadowdiff", "replay", "--records", str(captured),
+            "--target", v2, "--out", str(tmp_path / "tty")]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=slave, stderr=slave, env=dict(os.environ))
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "replay" in text and "━" in text
+    assert f"replayed {SAFE} of {len(TRAFFIC)} primary requests" in text
