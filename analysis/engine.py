@@ -159,6 +159,7 @@ def reduce_task(
     window: Window,
     cids: str | None = None,
     sink: list[bytes] | None = None,
+    unwindowed: frozenset[str] = frozenset(),
 ) -> Partial:
     """Reduce one bucket; with ``cids`` also write its shard of the report's correlation index.
 
@@ -166,7 +167,9 @@ def reduce_task(
     every entry of this bucket and nothing else: no merge, memory bounded by the bucket.
     """
     with _no_gc():
-        reducer = BucketReducer(settings, window, index=cids is not None or sink is not None)
+        reducer = BucketReducer(
+            settings, window, index=cids is not None or sink is not None, unwindowed=unwindowed
+        )
         result = reducer.reduce(_bucket_lines(spill, bucket))
         if reducer.index:
             lines = index_lines(reducer.kept)
@@ -233,7 +236,9 @@ def _star_scan(args: tuple[int, list[tuple[int, Part]], str, int]) -> Partial:
     return scan_task(*args)
 
 
-def _star_reduce(args: tuple[int, str, ReportSettings, Window, str | None]) -> Partial:
+def _star_reduce(
+    args: tuple[int, str, ReportSettings, Window, str | None, None, frozenset[str]],
+) -> Partial:
     return reduce_task(*args)
 
 
@@ -257,15 +262,19 @@ def analyse(
     work_dir: str | None = None,
     progress: Progress | None = None,
     cids: str | None = None,
+    unwindowed: frozenset[str] = frozenset(),
 ) -> Partial:
     """Read every source and return the merged :class:`Partial` for the window.
 
     With ``cids`` (an existing local directory) the report's correlation index is
     written there too (:mod:`analysis.report.cidindex`), one shard per bucket.
+    Sources of a role in ``unwindowed``, and that role's records, are read whatever
+    the window (``shadowdiff replay``: answers captured now, to originals of the window).
     """
     parts: list[Part] = []
     for src in sources:
-        parts.extend(src.parts(since, until))
+        free = src.role is not None and src.role in unwindowed
+        parts.extend(src.parts(None, None) if free else src.parts(since, until))
     workers = max(1, workers or os.cpu_count() or 1)
     total = sum(_estimate(p) for p in parts)
     buckets = max(1, min(MAX_BUCKETS, math.ceil(total / BUCKET_BYTES)))
@@ -294,7 +303,7 @@ def analyse(
             merge(result, part_result)
             report("read", done, len(scan_args))
         window: Window = (since, until)
-        reduce_args = [(b, spill, settings, window, cids) for b in range(buckets)]
+        reduce_args = [(b, spill, settings, window, cids, None, unwindowed) for b in range(buckets)]
         reduced = (
             pool.imap_unordered(_star_reduce, reduce_args)
             if parallel

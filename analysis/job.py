@@ -46,6 +46,10 @@ class JobOptions:
     clients: dict[str, Any] = field(default_factory=dict)
     engine: str = "local"  # local | dask
     scheduler: str | None = None  # tcp://HOST:8786; None with dask: a LocalCluster here
+    # Roles the window does not select (local engine), e.g. a replay's answers.
+    unwindowed: frozenset[str] = frozenset()
+    notes: tuple[str, ...] = ()  # added to the report's own notes
+    named_sources: dict[str, str] | None = None  # report.json `sources`; None: the flags given
 
 
 @dataclass(slots=True)
@@ -84,6 +88,8 @@ def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
         raise ConfigError(f"--engine must be local or dask, not {opts.engine!r}")
     if opts.scheduler and opts.engine != "dask":
         raise ConfigError("--scheduler needs --engine dask")
+    if opts.unwindowed and opts.engine != "local":
+        raise ConfigError("roles outside the window need --engine local")
     sources, named = sources_of(opts)
     cids = tempfile.mkdtemp("-cids", "shadowdiff-", opts.work_dir)
     try:
@@ -122,6 +128,7 @@ def _run(
             opts.work_dir,
             progress,
             cids,
+            opts.unwindowed,
         )
     start = opts.since or partial.first_seen
     end = opts.until or partial.last_seen
@@ -135,6 +142,7 @@ def _run(
         notes.append(
             "no pairs: no correlation id has both a primary and a shadow record in the window"
         )
+    notes.extend(opts.notes)
     generated = now_utc()
     meta = {
         "id": report_id(start),
@@ -143,7 +151,7 @@ def _run(
             "start": format_ms(start) if start else format_ms(generated),
             "end": format_ms(end) if end else format_ms(generated),
         },
-        "sources": named,
+        "sources": named if opts.named_sources is None else opts.named_sources,
         "notes": notes,
         "config": {"fail_on": list(opts.fail_on)},
     }

@@ -68,6 +68,14 @@ class Upstream:
             if not conn.closed:
                 conn.transport.close()
 
+    async def probe(self) -> None:
+        """Open one connection now (kept for the first request); UpstreamError when unreachable.
+
+        For callers that must refuse an unreachable upstream up front (``shadowdiff
+        replay``) rather than record an error for every request.
+        """
+        self.put_back(await self._connect())
+
     def put_back(self, conn: Connection) -> None:
         if len(self.idle) < self.max_idle:
             conn.idle_since = time.monotonic()

@@ -117,17 +117,17 @@ def parse_sink(url: str, flag: str = "--sink") -> tuple[SinkKind, dict[str, Any]
     return "local", {"root": Path(url)}
 
 
-def parse_upstream(url: str) -> tuple[str, str]:
-    """Split ``--upstream`` into its origin and an optional base path."""
+def parse_upstream(url: str, flag: str = "--upstream") -> tuple[str, str]:
+    """Split ``--upstream`` (or another ``flag``'s URL) into its origin and an optional base path."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--upstream: {url!r} is not an http(s):// URL with a host")
+        raise ConfigError(f"{flag}: {url!r} is not an http(s):// URL with a host")
     if parts.query or parts.fragment:
-        raise ConfigError(f"--upstream: {url!r} must not have a query or fragment")
+        raise ConfigError(f"{flag}: {url!r} must not have a query or fragment")
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as exc:
-        raise ConfigError(f"--upstream: {url!r} has a bad port") from exc
+        raise ConfigError(f"{flag}: {url!r} has a bad port") from exc
     return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
 
 

@@ -5,7 +5,9 @@ order (file index, line number). Invalid lines are counted by reason
 (:func:`shadowdiff.validate.check_record`) and skipped; records of a role
 their source does not keep are dropped; a repeated ``(correlation_id, role)``
 keeps the first one read and counts the rest as ``duplicates`` (deduped before
-the window is applied, as the issue orders it).
+the window is applied, as the issue orders it). Records of the ``unwindowed``
+roles are kept whatever their ``captured_at``: a replay's answers are captured
+now, and its window selects the original primaries only.
 """
 
 from __future__ import annotations
@@ -58,8 +60,15 @@ def record_endpoint(record: dict[str, Any], routes: tuple[str, ...]) -> str:
 class BucketReducer:
     """Holds the settings-derived state one worker reuses across buckets."""
 
-    def __init__(self, settings: ReportSettings, window: Window, index: bool = False) -> None:
+    def __init__(
+        self,
+        settings: ReportSettings,
+        window: Window,
+        index: bool = False,
+        unwindowed: frozenset[str] = frozenset(),
+    ) -> None:
         self.settings = settings
+        self.unwindowed = unwindowed  # roles the window does not select
         # With ``index``, ``kept`` holds (cid, role, captured_at, read order) of every
         # record kept after dedupe and window: the engine writes the report's cids/ shard.
         self.index = index
@@ -113,8 +122,11 @@ class BucketReducer:
         shadow_errors = 0
         self.kept = []
         kept = self.kept if self.index else None
+        free = self.unwindowed
         for (cid, role), (seq, obj, moment) in latest.items():
-            if (since is not None and moment < since) or (until is not None and moment >= until):
+            if (
+                (since is not None and moment < since) or (until is not None and moment >= until)
+            ) and role not in free:
                 continue
             if kept is not None:
                 kept.append((cid, role, moment, seq))

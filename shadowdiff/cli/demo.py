@@ -70,6 +70,12 @@ def register(subparsers: Any) -> None:
         help="who sends the mirrors: the edge handler in the local front door (default), "
         "or the primary tap itself (collector --mirror-config), with no front door",
     )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="then replay the captured v1 traffic against v2 (shadowdiff replay) "
+        "and write its report too",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         requests=args.requests,
         concurrency=args.concurrency,
         mirror_from=args.mirror_from,
+        replay=args.replay,
     )
     return run_demo(settings)

@@ -70,3 +70,11 @@ def report_argv(records: Path, config: Path, out: Path) -> list[str]:
 def serve_argv(reports: Path, records: Path, port: int) -> list[str]:
     return [*SHADOWDIFF, "serve", "--reports", str(reports), "--records", str(records),
             "--port", str(port)]  # fmt: skip
+
+
+def replay_argv(records: Path, target: str, secondary: str, config: Path, out: Path) -> list[str]:
+    # The demo shop keeps no state, so its orders are safe to send again.
+    return [*SHADOWDIFF, "replay", "--records", str(records), "--target", target,
+            "--secondary-target", secondary, "--methods", "GET,HEAD,OPTIONS,POST",
+            "--deployment", "shop v2 (replay)", "--config", str(config),
+            "--out", str(out)]  # fmt: skip

@@ -25,6 +25,7 @@ from shadowdiff.demo.commands import (
     app_argv,
     collector_argv,
     frontdoor_argv,
+    replay_argv,
     report_argv,
     serve_argv,
 )
@@ -48,6 +49,7 @@ class DemoSettings:
     concurrency: int = 8
     sign: bool = True
     mirror_from: str = "edge"  # edge: the front door's edge handler; tap: the primary tap
+    replay: bool = False  # also replay the captured v1 traffic against v2 (shadowdiff replay)
 
 
 def run_demo(settings: DemoSettings) -> int:
@@ -137,15 +139,21 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
         code = children.stop(child, grace=30.0)
         if code not in (0, -signal.SIGTERM):
             console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
-    for app in apps:
-        children.stop(app, grace=5.0)
-
     report_dir = reports / now_utc().strftime("demo-%Y%m%dT%H%M%SZ")
     report = _report(records, report_cfg, report_dir, out / "logs")
     print_summary(console, report, report_dir)
+    replayed = None
+    if settings.replay:
+        replay_dir = reports / now_utc().strftime("replay-%Y%m%dT%H%M%SZ")
+        console.print("\n  replaying the captured v1 traffic against v2 (shadowdiff replay)…")
+        argv = replay_argv(records, app_url["v2"], app_url["v1-secondary"], report_cfg, replay_dir)
+        replayed = _report(records, report_cfg, replay_dir, out / "logs", argv, "replay")
+        print_summary(console, replayed, replay_dir)
+    for app in apps:
+        children.stop(app, grace=5.0)
     if not settings.serve:
         return 0
-    return _serve(settings, reports, records, report, children, console)
+    return _serve(settings, reports, records, report, children, console, replayed)
 
 
 def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
@@ -181,17 +189,24 @@ def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
     return summary
 
 
-def _report(records: Path, config: Path, out_dir: Path, logs: Path) -> dict[str, Any]:
+def _report(
+    records: Path,
+    config: Path,
+    out_dir: Path,
+    logs: Path,
+    argv: list[str] | None = None,
+    name: str = "report",
+) -> dict[str, Any]:
+    """Run ``shadowdiff report`` (or ``argv``, another command writing a report) and read it."""
     import subprocess
 
-    proc = subprocess.run(
-        report_argv(records, config, out_dir), capture_output=True, text=True, timeout=600
-    )
-    (logs / "report.log").write_text(proc.stdout + proc.stderr)
+    argv = argv or report_argv(records, config, out_dir)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    (logs / f"{name}.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode not in (0, 3):  # 3: a fail_on threshold crossed, which v2 is meant to
         last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
         raise DemoError(
-            f"shadowdiff report exited {proc.returncode} (log {logs / 'report.log'}): {last}"
+            f"shadowdiff {name} exited {proc.returncode} (log {logs / f'{name}.log'}): {last}"
         )
     try:
         report: dict[str, Any] = json.loads((out_dir / "report.json").read_text())
@@ -208,12 +223,15 @@ def _serve(
     report: dict[str, Any],
     children: Children,
     console: Any,
+    replayed: dict[str, Any] | None = None,
 ) -> int:
     port = settings.port or free_port()
     child = children.start("serve", serve_argv(reports, records, port))
     base = f"http://127.0.0.1:{port}"
     children.wait_ready(child, base, health="/healthz")
     console.print(f"\n[bold green]Report:[/] {base}/reports/{report['id']}", soft_wrap=True)
+    if replayed is not None:
+        console.print(f"Replay report: {base}/reports/{replayed['id']}", soft_wrap=True)
     example = _first_example(report, "status")
     if example:
         pair = f"{base}/pairs/{quote(example, safe='')}"
