@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import glob
 import importlib
 import math
 import multiprocessing
@@ -39,6 +38,7 @@ from analysis.core.pairing import BucketReducer, Window
 from analysis.core.settings import ReportSettings
 from analysis.report import cidindex
 from analysis.sources import Part, Source, iter_lines
+from analysis.spill import ROLE_CODE, SpillWriter, bucket_lines
 
 BUCKET_BYTES = 24 * 1024 * 1024  # estimated uncompressed input per bucket
 MAX_BUCKETS = 512
@@ -47,10 +47,6 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 def _estimate(part: Part) -> int:
     return part.size * (8 if part.name.endswith(".gz") else 1)
-
-
-def _spill_name(spill: str, bucket: int, task: int) -> str:
-    return os.path.join(spill, f"b{bucket:04d}-t{task:04d}.spill")
 
 
 _CID = re.compile(rb'"correlation_id"\s*:\s*"([^"\\]*)"')
@@ -80,56 +76,27 @@ def bucket_of(line: bytes, buckets: int) -> int:
     return 0 if cid is None else zlib.crc32(cid) % buckets
 
 
-_ROLE_CODE = {None: b"*", "primary": b"p", "shadow": b"s", "secondary": b"x"}
-_CODE_ROLE = {ord(code): role for role, code in _ROLE_CODE.items()}
-_PREFIX = 17  # 16 hex digits of read order (file index, line number) and a role code
-
-
 def scan_task(task: int, items: list[tuple[int, Part]], spill: str, buckets: int) -> Partial:
     """Shuffle the raw lines of some parts into bucket spill files (validated later).
 
-    Each spill line is prefixed with its read order as fixed-width hex (which
-    sorts like the ``(file, line)`` pair, so no parsing on the way back) and
-    a one-letter code of the role its source keeps.
+    Each line is filed with its read order as fixed-width hex (which sorts
+    like the ``(file, line)`` pair, so no parsing on the way back) and a
+    one-letter code of the role its source keeps (:mod:`analysis.spill`).
     """
-    writers: dict[int, Any] = {}
+    writer = SpillWriter(spill, task)
     try:
         for file_idx, part in items:
-            code = _ROLE_CODE.get(part.role)
+            code = ROLE_CODE.get(part.role)
             if code is None:
                 raise ValueError(f"unknown role {part.role!r} for {part.name}")
             head = b"%08x" % file_idx
             for line_no, raw in enumerate(iter_lines(part)):
                 line = raw.strip()
-                if not line:
-                    continue
-                bucket = bucket_of(line, buckets)
-                out = writers.get(bucket)
-                if out is None:
-                    out = writers[bucket] = open(  # noqa: SIM115
-                        _spill_name(spill, bucket, task), "ab", buffering=1 << 18
-                    )
-                out.write(b"%s%08x%s%s\n" % (head, line_no, code, line))
+                if line:
+                    writer.add(bucket_of(line, buckets), b"%s%08x%s" % (head, line_no, code), line)
     finally:
-        for out in writers.values():
-            out.close()
+        writer.close()
     return Partial()
-
-
-def _bucket_lines(spill: str, bucket: int) -> Iterator[tuple[bytes, str | None, bytes]]:
-    """The spilled lines of one bucket; each spill file is removed once read.
-
-    Removing them here spreads the deletes over the workers (and drops dirty
-    pages before the kernel writes them back) instead of one long ``rmtree``
-    of the whole night's spill at the end.
-    """
-    roles = _CODE_ROLE
-    for name in sorted(glob.glob(os.path.join(spill, f"b{bucket:04d}-t*.spill"))):
-        with open(name, "rb", buffering=1 << 18) as fh:
-            for line in fh:
-                yield line[:16], roles[line[16]], line[_PREFIX:]
-        with contextlib.suppress(OSError):
-            os.unlink(name)
 
 
 @contextmanager
@@ -170,7 +137,7 @@ def reduce_task(
         reducer = BucketReducer(
             settings, window, index=cids is not None or sink is not None, unwindowed=unwindowed
         )
-        result = reducer.reduce(_bucket_lines(spill, bucket))
+        result = reducer.reduce(bucket_lines(spill, bucket))
         if reducer.index:
             lines = index_lines(reducer.kept)
             reducer.kept = []
