@@ -24,7 +24,8 @@ from typing import Any
 
 import orjson
 
-from analysis.core.jsondiff import DiffOptions, RawDiff, diff_json
+from analysis.core.jsondiff import diff_json
+from analysis.core.leaves import DiffOptions, RawDiff
 from analysis.core.paths import ROOT
 
 try:

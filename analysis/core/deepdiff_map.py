@@ -41,23 +41,18 @@ against the pure walk, example values included). deepdiff settings, and why:
   without ``report_repetition``, ignores repeats (``[1, 1, 2]`` equals
   ``[2, 1]``), so it cannot be mapped onto that definition exactly.
 
-Any report type the mapping does not know falls back to the pure walk for
-that node, so the result never depends on deepdiff reporting something new.
+Any report type the mapping does not know makes :func:`diff_subtrees` say so
+(it returns False) and the walk diffs that node itself, so the result never
+depends on deepdiff reporting something new.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-# jsondiff imports this module while it is itself being imported: use its
-# functions through the module, at call time.
-from analysis.core import jsondiff
+from analysis.core.leaves import DiffOptions, RawDiff, is_branch, leaf_kind, same
 from analysis.core.paths import ANY_INDEX, key_segment
-
-if TYPE_CHECKING:
-    from analysis.core.jsondiff import DiffOptions, RawDiff
 
 
 def _load_deepdiff() -> Any:
@@ -107,8 +102,12 @@ class _Unmapped(Exception):
     """deepdiff reported something this mapping has no exact meaning for."""
 
 
-def diff_subtrees(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
-    """Differences of one structurally different node pair, added to ``out`` in walk order."""
+def diff_subtrees(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> bool:
+    """Differences of one structurally different node pair, added to ``out`` in walk order.
+
+    False (and nothing added) when deepdiff reported something this mapping has
+    no exact meaning for: the caller then walks the node without deepdiff.
+    """
     entries: list[Entry] = []
     pa: Any
     pb: Any
@@ -125,13 +124,13 @@ def diff_subtrees(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, R
             for level in levels:
                 _map(name, level, a, b, path, order, opts, entries)
     except _Unmapped:
-        jsondiff.walk(a, b, path, replace(opts, use_deepdiff=False), out)
-        return
+        return False
     entries.sort(key=_order_key)
     for _, p, kind, pv, sv in entries:
         key = (p, kind)
         if key not in out:
             out[key] = (p, kind, pv, sv)
+    return True
 
 
 def _order_key(entry: Entry) -> tuple[int, ...]:
@@ -147,9 +146,9 @@ def _prune_object(
     for i, (key, va) in enumerate(a.items()):
         if key in b:
             vb = b[key]
-            if jsondiff.same(va, vb, opts):
+            if same(va, vb, opts):
                 continue
-            if not jsondiff.is_branch(va) and not jsondiff.is_branch(vb):
+            if not is_branch(va) and not is_branch(vb):
                 _leaf(va, vb, path + key_segment(key), (i,), opts, entries)
                 continue
             pb[key] = vb
@@ -172,9 +171,9 @@ def _prune_list(
     sub = path + ANY_INDEX
     for i in range(n):
         va, vb = a[i], b[i]
-        if jsondiff.same(va, vb, opts):
+        if same(va, vb, opts):
             continue
-        if not jsondiff.is_branch(va) and not jsondiff.is_branch(vb):
+        if not is_branch(va) and not is_branch(vb):
             _leaf(va, vb, sub, (i,), opts, entries)
             continue
         keep.append(i)
@@ -264,7 +263,7 @@ def _leaves(
 def _pair(
     t1: Any, t2: Any, where: str, ints: tuple[int, ...], opts: DiffOptions, entries: list[Entry]
 ) -> None:
-    b1, b2 = jsondiff.is_branch(t1), jsondiff.is_branch(t2)
+    b1, b2 = is_branch(t1), is_branch(t2)
     if not b1 and not b2:
         _leaf(t1, t2, where, ints, opts, entries)
     elif type(t1) is type(t2):
@@ -277,15 +276,6 @@ def _pair(
 def _leaf(
     a: Any, b: Any, where: str, ints: tuple[int, ...], opts: DiffOptions, entries: list[Entry]
 ) -> None:
-    ta, tb = jsondiff.json_type(a), jsondiff.json_type(b)
-    if ta != tb:
-        kind = "type_changed"
-    elif ta == "number":
-        if jsondiff.numbers_equal(a, b, opts):
-            return
-        kind = "changed"
-    elif a == b:
-        return
-    else:
-        kind = "changed"
-    entries.append((ints, where, kind, a, b))
+    kind = leaf_kind(a, b, opts)
+    if kind is not None:
+        entries.append((ints, where, kind, a, b))

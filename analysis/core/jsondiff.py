@@ -25,72 +25,15 @@ mapping's fallback). Property tests hold both equal to the flatten definition.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 import orjson
 
 # Loads deepdiff once here, before the report forks its workers.
 from analysis.core import deepdiff_map
+from analysis.core.leaves import DiffOptions, RawDiff, is_branch, leaf_kind, same
 from analysis.core.paths import ANY_INDEX, ROOT, key_segment
-
-Kind = Literal["changed", "added", "removed", "type_changed"]
-KINDS: tuple[Kind, ...] = ("changed", "added", "removed", "type_changed")
-RawDiff = tuple[str, str, Any, Any]  # (path, kind, primary value, shadow value)
-
-
-@dataclass(frozen=True, slots=True)
-class DiffOptions:
-    absolute: float = 0.0
-    relative: float = 0.0
-    ignore_list_order: bool = False
-    # When neither body can hold a boolean, ``==`` on containers is exact.
-    guard_booleans: bool = True
-    # Structural differences go to deepdiff; False keeps the pure walk.
-    use_deepdiff: bool = True
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
-def numbers_equal(a: float, b: float, opts: DiffOptions) -> bool:
-    if a == b:
-        return True
-    gap = abs(a - b)
-    if gap <= opts.absolute:
-        return True
-    return opts.relative > 0 and gap <= opts.relative * max(abs(a), abs(b))
-
-
-def is_branch(value: Any) -> bool:
-    return bool(value) and isinstance(value, dict | list)
-
-
-def same(a: Any, b: Any, opts: DiffOptions) -> bool:
-    """Exactly equal under the contract (fast path only; False means "walk it")."""
-    if type(a) is not type(b) or a != b:
-        return False
-    if opts.guard_booleans and isinstance(a, dict | list):
-        # ``==`` says True == 1; the serialised forms do not. Unequal text (key
-        # order, 1 vs 1.0) only means "walk it", which then decides exactly.
-        try:
-            return orjson.dumps(a) == orjson.dumps(b)
-        except TypeError:  # an integer beyond 64 bits (parsed by the json fallback)
-            return False
-    return True
 
 
 def _emit_all(
@@ -110,24 +53,15 @@ def _emit_all(
 
 
 def _leaf(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
-    ta, tb = json_type(a), json_type(b)
-    if ta != tb:
-        kind = "type_changed"
-    elif ta == "number":
-        if numbers_equal(a, b, opts):
-            return
-        kind = "changed"
-    elif a == b:
-        return
-    else:
-        kind = "changed"
-    k = (path, kind)
-    if k not in out:
-        out[k] = (path, kind, a, b)
+    kind = leaf_kind(a, b, opts)
+    if kind is not None and (path, kind) not in out:
+        out[(path, kind)] = (path, kind, a, b)
 
 
 def _structural(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:
-    deepdiff_map.diff_subtrees(a, b, path, opts, out)
+    """deepdiff for this node; where its report has no exact mapping, the pure walk."""
+    if not deepdiff_map.diff_subtrees(a, b, path, opts, out):
+        walk(a, b, path, replace(opts, use_deepdiff=False), out)
 
 
 def walk(a: Any, b: Any, path: str, opts: DiffOptions, out: dict[Any, RawDiff]) -> None:

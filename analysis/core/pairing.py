@@ -30,7 +30,7 @@ from analysis.core.aggregate import (
 )
 from analysis.core.bodies import compare_bodies, compare_headers
 from analysis.core.endpoints import endpoint_name
-from analysis.core.jsondiff import DiffOptions, RawDiff
+from analysis.core.leaves import DiffOptions, RawDiff
 from analysis.core.noise import SHAPE_SAMPLE, value_hash, volatile_shape
 from analysis.core.settings import ReportSettings
 from shadowdiff.errors import InvalidRecord

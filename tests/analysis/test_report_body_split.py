@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.core.bodies import compare_bodies, differing_members
-from analysis.core.jsondiff import DiffOptions
+from analysis.core.leaves import DiffOptions
 
 scalars = st.one_of(
     st.none(),

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from analysis.core import deepdiff_map
-from analysis.core.jsondiff import DiffOptions, diff_json
+from analysis.core.jsondiff import diff_json
+from analysis.core.leaves import DiffOptions
 
 WALK = DiffOptions(use_deepdiff=False)
 

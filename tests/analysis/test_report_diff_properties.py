@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.core.endpoints import endpoint_name
-from analysis.core.jsondiff import DiffOptions, diff_json, flatten, json_type, sort_lists
+from analysis.core.jsondiff import diff_json, flatten, sort_lists
+from analysis.core.leaves import DiffOptions, json_type
 from analysis.core.paths import key_segment
 
 scalars = st.one_of(

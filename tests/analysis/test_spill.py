@@ -15,7 +15,7 @@ def _lines(n: int, seed: int = 7) -> list[tuple[int, bytes, bytes]]:
     for i in range(n):
         body = b'{"price":%d,"tags":["a","b"],"text":"%s"}' % (
             rng.randrange(10**6),
-            bytes(rng.choice(b"abc \\\"") for _ in range(rng.randrange(0, 300))),
+            bytes(rng.choice(b'abc \\"') for _ in range(rng.randrange(0, 300))),
         )
         out.append((rng.randrange(3), b"%016x" % i + rng.choice(b"psx*").to_bytes(1, "big"), body))
     return out
