@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -166,14 +167,19 @@ def publish(
     ``report.json`` last, which is what readers list by. A new local folder is
     written under a hidden sibling name and renamed into place.
     """
+    return publish_with(out, lambda where: write_report(where, report, pairs, s3, cids))
+
+
+def publish_with(out: str, write: Callable[[str], str]) -> str:
+    """Run ``write(where)`` so a local folder appears whole or not at all (see :func:`publish`)."""
     if out.startswith("s3://"):
-        return write_report(out, report, pairs, s3, cids)
+        return write(out)
     target = Path(out[len("file://") :] if out.startswith("file://") else out)
     if target.is_dir() and any(target.iterdir()):
-        return write_report(str(target), report, pairs, s3, cids)
+        return write(str(target))
     tmp = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
     try:
-        write_report(str(tmp), report, pairs, s3, cids)
+        write(str(tmp))
         if target.is_dir():
             target.rmdir()
         os.replace(tmp, target)
