@@ -8,6 +8,7 @@ report's own uploader.
 
 from __future__ import annotations
 
+import html
 import shutil
 import tempfile
 from pathlib import Path
@@ -43,6 +44,11 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
+def _text(text: str) -> str:
+    """Free text (reasons, notes) in Markdown: raw HTML there would be rendered, so escape it."""
+    return html.escape(_cell(text), quote=False)
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     b, c = doc["baseline"], doc["canary"]
     lines = [
@@ -52,8 +58,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
         f"(`{_cell(b['label'])}`) requests.",
         "",
     ]
-    lines += [f"- {_cell(reason)}" for reason in doc["reasons"]]
-    lines += [f"> {_cell(note)}" for note in doc.get("notes", [])]
+    lines += [f"- {_text(reason)}" for reason in doc["reasons"]]
+    lines += [f"> {_text(note)}" for note in doc.get("notes", [])]
     eps = doc["endpoints"][:MAX_ROWS]
     if eps:
         lines += [
