@@ -43,7 +43,7 @@ def canary_row(data: dict[str, Any]) -> dict[str, Any]:
     """One line of the index: verdict, arms, first reason, links."""
     seg = quote(str(data["id"]), safe="")
     reasons = [str(r) for r in data.get("reasons") or []]
-    arms = {arm: data.get(arm) if isinstance(data.get(arm), dict) else {} for arm in ARMS}
+    arms: dict[str, dict[str, Any]] = {arm: _mapping(data.get(arm)) for arm in ARMS}
     return {
         "id": str(data["id"]),
         "generated_at": None if data.get("generated_at") is None else str(data["generated_at"]),
@@ -95,13 +95,17 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
         endpoints = []
         for ep in data.get("endpoints", []):
             if isinstance(ep, dict):
-                chart = ep.get("chart") if isinstance(ep.get("chart"), dict) else {}
-                endpoints.append({**ep, "svg": cdf_svg(_numbers(chart), ARMS)})
+                chart = _numbers(_mapping(ep.get("chart")))
+                endpoints.append({**ep, "svg": cdf_svg(chart, ARMS)})
         return renderer.page(
             "canary.html.j2", canary=data, row=canary_row(data), endpoints=endpoints
         )
 
     return r
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _numbers(chart: dict[str, Any]) -> dict[str, list[float]]:
