@@ -63,6 +63,12 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="requests in flight (default 8)",
     )
+    parser.add_argument(
+        "--canary",
+        action="store_true",
+        help="instead of mirroring: split 20%% of users (sticky) to v2 through the canary "
+        "split, judge the canary and serve its verdict",
+    )
     parser.set_defaults(func=run)
 
 
@@ -75,5 +81,6 @@ def run(args: argparse.Namespace) -> int:
         serve=not args.no_serve,
         requests=args.requests,
         concurrency=args.concurrency,
+        canary=args.canary,
     )
     return run_demo(settings)

@@ -66,3 +66,8 @@ def report_argv(records: Path, config: Path, out: Path) -> list[str]:
 def serve_argv(reports: Path, records: Path, port: int) -> list[str]:
     return [*SHADOWDIFF, "serve", "--reports", str(reports), "--records", str(records),
             "--port", str(port)]  # fmt: skip
+
+
+def canary_argv(records: Path, config: Path, out: Path) -> list[str]:
+    return [*SHADOWDIFF, "canary", "--records", str(records), "--config", str(config),
+            "--out", str(out)]  # fmt: skip

@@ -47,6 +47,8 @@ class DemoSettings:
     requests: int = 3000
     concurrency: int = 8
     sign: bool = True
+    canary: bool = False  # the canary split and verdict instead of the shadow report
+    canary_weight: float = 0.2
 
 
 def run_demo(settings: DemoSettings) -> int:
@@ -67,6 +69,10 @@ def run_demo(settings: DemoSettings) -> int:
         signal.SIGHUP: signal.signal(signal.SIGHUP, _raise_interrupt),
     }
     try:
+        if settings.canary:
+            from shadowdiff.demo.canary import canary_pipeline
+
+            return canary_pipeline(settings, out, children, console)
         return _pipeline(settings, out, children, console)
     finally:
         children.stop_all()
@@ -133,7 +139,9 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     return _serve(settings, reports, records, report, children, console)
 
 
-def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
+def _drive(
+    front: str, settings: DemoSettings, console: Any, user_header: str | None = None
+) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     requests = plan(settings.requests)
@@ -153,6 +161,7 @@ def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
                 requests,
                 concurrency=settings.concurrency,
                 on_done=lambda: progress.advance(task),
+                user_header=user_header,
             )
         )
     summary = done.to_dict()
