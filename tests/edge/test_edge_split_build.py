@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -84,3 +85,13 @@ def test_edge_build_rejects_a_bad_split_with_one_line_naming_the_key(tmp_path, s
     (line,) = proc.stderr.splitlines()
     assert f"{key}:" in line
     assert not (tmp_path / "edge.zip").exists()
+
+
+def test_the_readme_split_example_validates():
+    from edge.config import parse_config
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```json\n(.*?)```", readme, flags=re.S) if '"split"' in b]
+    assert blocks
+    for block in blocks:
+        assert parse_config(json.loads(block)).targets == ()
