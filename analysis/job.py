@@ -78,13 +78,20 @@ def report_id(start: datetime | None) -> str:
     return f"{moment:%Y-%m-%dT%H-%MZ}_{secrets.token_hex(3)}"
 
 
-def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
-    if opts.since is not None and opts.until is not None and opts.since >= opts.until:
+def check_run(
+    since: datetime | None, until: datetime | None, engine: str, scheduler: str | None
+) -> None:
+    """The window and engine choices every job over records shares (report, canary)."""
+    if since is not None and until is not None and since >= until:
         raise ConfigError("--since must be earlier than --until")
-    if opts.engine not in ("local", "dask"):
-        raise ConfigError(f"--engine must be local or dask, not {opts.engine!r}")
-    if opts.scheduler and opts.engine != "dask":
+    if engine not in ("local", "dask"):
+        raise ConfigError(f"--engine must be local or dask, not {engine!r}")
+    if scheduler and engine != "dask":
         raise ConfigError("--scheduler needs --engine dask")
+
+
+def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
+    check_run(opts.since, opts.until, opts.engine, opts.scheduler)
     sources, named = sources_of(opts)
     cids = tempfile.mkdtemp("-cids", "shadowdiff-", opts.work_dir)
     try:

@@ -19,7 +19,7 @@ from analysis.core.canary.verdict import build_canary
 from analysis.core.settings import ReportSettings
 from analysis.engine import Progress, analyse
 from analysis.failon import holding
-from analysis.job import publish_with, report_id
+from analysis.job import check_run, publish_with, report_id
 from analysis.sources import Part, Source, open_source
 from shadowdiff.errors import ConfigError
 from shadowdiff.timefmt import format_ms, now_utc
@@ -112,12 +112,7 @@ def _notes(partial: Any, labels: tuple[str, str], per_arm: bool) -> list[str]:
 
 
 def run_canary(opts: CanaryOptions, progress: Progress | None = None) -> CanaryResult:
-    if opts.since is not None and opts.until is not None and opts.since >= opts.until:
-        raise ConfigError("--since must be earlier than --until")
-    if opts.engine not in ("local", "dask"):
-        raise ConfigError(f"--engine must be local or dask, not {opts.engine!r}")
-    if opts.scheduler and opts.engine != "dask":
-        raise ConfigError("--scheduler needs --engine dask")
+    check_run(opts.since, opts.until, opts.engine, opts.scheduler)
     if opts.labels[0] == opts.labels[1]:
         raise ConfigError(f"--baseline and --canary are both {opts.labels[0]!r}")
     sources, named = sources_of(opts)

@@ -51,18 +51,23 @@ class Snapshot:
     by_id: dict[str, Report] = field(default_factory=dict)
 
 
-def parse_report(raw: bytes, where: str) -> dict[str, Any]:
-    """The report object, or :class:`SourceError` naming the file and what is wrong."""
+def _object(raw: bytes, where: str, schema: str) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise SourceError(f"{where}: not JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise SourceError(f"{where}: not a JSON object")
-    if data.get("schema") != REPORT_SCHEMA:
-        raise SourceError(f"{where}: schema is not {REPORT_SCHEMA!r}")
+    if data.get("schema") != schema:
+        raise SourceError(f"{where}: schema is not {schema!r}")
     if not isinstance(data.get("id"), str) or not data["id"]:
         raise SourceError(f"{where}: id is missing or not a string")
+    return data
+
+
+def parse_report(raw: bytes, where: str) -> dict[str, Any]:
+    """The report object, or :class:`SourceError` naming the file and what is wrong."""
+    data = _object(raw, where, REPORT_SCHEMA)
     if not isinstance(data.get("summary"), dict) or not isinstance(data.get("endpoints"), list):
         raise SourceError(f"{where}: summary or endpoints missing")
     return data
@@ -70,14 +75,7 @@ def parse_report(raw: bytes, where: str) -> dict[str, Any]:
 
 def parse_canary(raw: bytes, where: str) -> dict[str, Any]:
     """A ``canary.json`` object, or :class:`SourceError` naming the file and what is wrong."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise SourceError(f"{where}: not JSON ({exc})") from exc
-    if not isinstance(data, dict) or data.get("schema") != CANARY_SCHEMA:
-        raise SourceError(f"{where}: not a {CANARY_SCHEMA!r} object")
-    if not isinstance(data.get("id"), str) or not data["id"]:
-        raise SourceError(f"{where}: id is missing or not a string")
+    data = _object(raw, where, CANARY_SCHEMA)
     if not isinstance(data.get("endpoints"), list) or not isinstance(data.get("reasons"), list):
         raise SourceError(f"{where}: endpoints or reasons missing")
     return data

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from shadowdiff.cli.report import add_engine_flags
 from shadowdiff.errors import ConfigError
 
 EXIT = {"pass": 0, "fail": 3, "inconclusive": 4}
@@ -46,39 +47,22 @@ def register(subparsers: Any) -> None:
         default=[],
         help="fail when e.g. 'canary_error_rate > 0.01' holds (repeatable)",
     )
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
-    parser.add_argument("--work-dir", metavar="DIR", default=None, help="where spill files go")
-    parser.add_argument("--engine", choices=("local", "dask"), default="local")
-    parser.add_argument("--scheduler", metavar="ADDR", default=None, help="Dask scheduler")
-    parser.add_argument(
-        "--latency-sample",
-        metavar="K",
-        type=int,
-        default=None,
-        help="requests per endpoint and arm kept for exact latency statistics (default 50000)",
-    )
+    add_engine_flags(parser, "requests per endpoint and arm")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from analysis.canary.job import CanaryOptions, run_canary
     from analysis.config import load_settings, parse_fail_on, read_config
     from analysis.core.canary.settings import parse_canary
     from analysis.core.canary.verdict import METRICS
-    from shadowdiff.cli.report import _progress, _time
+    from shadowdiff.cli.report import _progress, _time, engine_settings
 
     settings = load_settings(args.config)
     obj = read_config(args.config) if args.config else None
     canary = parse_canary(obj.get("canary") if isinstance(obj, dict) else None)
     fail_on = parse_fail_on(tuple(args.fail_on), "--fail-on", METRICS)
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError("--workers must be at least 1")
-    if args.latency_sample is not None:
-        if args.latency_sample < 1:
-            raise ConfigError("--latency-sample must be at least 1")
-        settings = replace(settings, latency_sample=args.latency_sample)
+    settings = engine_settings(args, settings)
     for flag, label in (("--baseline", args.baseline), ("--canary", args.canary)):
         if not label:
             raise ConfigError(f"{flag}: the deployment label is empty")

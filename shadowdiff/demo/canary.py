@@ -10,7 +10,6 @@ header the traffic driver sets. Then ``shadowdiff canary`` judges the records an
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ ARMS = {"baseline": "v1", "canary": "v2"}
 
 
 def canary_pipeline(settings: Any, out: Path, children: Children, console: Any) -> int:
-    from shadowdiff.demo.orchestrator import _drive, _port
+    from shadowdiff.demo.orchestrator import _port, drive_and_stop
 
     records, reports = out / "records", out / "reports"
     app_url = {arm: f"http://127.0.0.1:{free_port()}" for arm in ARMS}
@@ -70,17 +69,7 @@ def canary_pipeline(settings: Any, out: Path, children: Children, console: Any) 
         f"  up: shop v1 (baseline) and v2 (canary) behind their primary taps, front door "
         f"splitting {settings.canary_weight:.0%} of users to v2 (sticky by {USER_HEADER})"
     )
-    result = _drive(front, settings, console, user_header=USER_HEADER)
-    (out / "traffic.json").write_text(json.dumps(result, indent=2))
-    if sum(result["statuses"].values()) == 0:
-        raise DemoError(f"no request got an answer through the front door (log {door.log})")
-    console.print("  stopping the front door and the taps (they drain and flush)…")
-    for child in [door, *taps]:
-        code = children.stop(child, grace=30.0)
-        if code not in (0, -signal.SIGTERM):
-            console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
-    for app in apps:
-        children.stop(app, grace=5.0)
+    drive_and_stop(front, settings, console, out, children, door, taps, apps, USER_HEADER)
     folder = reports / now_utc().strftime("canary-%Y%m%dT%H%M%SZ")
     doc = _judge(records, canary_cfg, folder, out / "logs")
     print_verdict(console, doc, folder)

@@ -29,7 +29,7 @@ from shadowdiff.demo.commands import (
     serve_argv,
 )
 from shadowdiff.demo.configs import write_configs
-from shadowdiff.demo.procs import Children, DemoError, free_port
+from shadowdiff.demo.procs import Child, Children, DemoError, free_port
 from shadowdiff.demo.summary import print_summary
 from shadowdiff.demo.traffic import drive, plan
 from shadowdiff.timefmt import now_utc
@@ -118,18 +118,7 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     children.wait_ready(door, front)
     console.print("  up: shop v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, front door")
 
-    result = _drive(front, settings, console)
-    (out / "traffic.json").write_text(json.dumps(result, indent=2))
-    if sum(result["statuses"].values()) == 0:
-        raise DemoError(f"no request got an answer through the front door (log {door.log})")
-
-    console.print("  stopping the front door and the collectors (they drain and flush)…")
-    for child in [door, *collectors]:
-        code = children.stop(child, grace=30.0)
-        if code not in (0, -signal.SIGTERM):
-            console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
-    for app in apps:
-        children.stop(app, grace=5.0)
+    drive_and_stop(front, settings, console, out, children, door, collectors, apps)
 
     report_dir = reports / now_utc().strftime("demo-%Y%m%dT%H%M%SZ")
     report = _report(records, report_cfg, report_dir, out / "logs")
@@ -137,6 +126,31 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     if not settings.serve:
         return 0
     return _serve(settings, reports, records, report, children, console)
+
+
+def drive_and_stop(
+    front: str,
+    settings: DemoSettings,
+    console: Any,
+    out: Path,
+    children: Children,
+    door: Child,
+    collectors: list[Child],
+    apps: list[Child],
+    user_header: str | None = None,
+) -> None:
+    """Drive the traffic, then stop the front door and collectors (they flush), then the apps."""
+    result = _drive(front, settings, console, user_header)
+    (out / "traffic.json").write_text(json.dumps(result, indent=2))
+    if sum(result["statuses"].values()) == 0:
+        raise DemoError(f"no request got an answer through the front door (log {door.log})")
+    console.print("  stopping the front door and the collectors (they drain and flush)…")
+    for child in [door, *collectors]:
+        code = children.stop(child, grace=30.0)
+        if code not in (0, -signal.SIGTERM):
+            console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
+    for app in apps:
+        children.stop(app, grace=5.0)
 
 
 def _drive(
