@@ -31,7 +31,7 @@ from typing import Any
 
 from edge import event as events
 from edge.config import EdgeConfigError, load_config
-from edge.handler import log
+from edge.handler import _passthrough, log
 from edge.splitconfig import CLIENT_IP, SplitConfig, parse_split, parse_weight
 
 CONFIG_PATH = Path(__file__).with_name("config.json")
@@ -211,10 +211,6 @@ def split_of(config: dict[str, Any]) -> SplitConfig:
 def make_handler(config: dict[str, Any]) -> Handler:
     """A handler for ``config``; raises ``EdgeConfigError`` naming a bad key."""
     return Splitter(split_of(config))
-
-
-def _passthrough(event: Any, context: Any = None) -> Any:
-    return events.request_of(event)
 
 
 def _load_default() -> Handler:
