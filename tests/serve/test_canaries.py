@@ -138,3 +138,23 @@ def test_in_chromium_the_index_links_to_a_canary_page_whose_charts_render(server
         assert page.evaluate("window.__pwned === undefined")
         assert EVIL.lstrip("/") in page.locator("#endpoints").inner_text()
         browser.close()
+
+
+def test_a_canary_written_to_s3_is_served_from_an_s3_root(aws_env, tmp_path):
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="canaries-s3-root")
+    data = write_records(tmp_path / "r", arm("baseline", 300, seed=1) + arm("canary", 300, seed=2))
+    opts = CanaryOptions(
+        out="s3://canaries-s3-root/reports/canary-1", records=str(data), workers=1,
+        clients={"s3": s3},
+    )  # fmt: skip
+    doc = run_canary(opts).doc
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="canaries-s3-root")["Contents"]]
+    assert sorted(keys) == [
+        f"reports/canary-1/{n}" for n in ("canary.html", "canary.json", "canary.md")
+    ]
+    client = TestClient(create_app(settings_for("s3://canaries-s3-root/reports")))
+    assert client.get(f"/api/canaries/{doc['id']}").json() == doc
+    assert client.get("/api/canaries").json()["canaries"][0]["verdict"] == doc["verdict"]
