@@ -90,6 +90,10 @@ def fmt_p(p: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def _p(p: float) -> str:
+    return "p < 1e-300" if p == 0.0 else f"p = {fmt_p(p)}"
+
+
 def _pct(rate: float) -> str:
     return f"{100 * rate:.1f} %"
 
@@ -106,7 +110,7 @@ def findings(ep: dict[str, Any]) -> list[str]:
         )
         out.append(
             f"{name}: {what} {_pct(err['canary_rate'])} on canary vs "
-            f"{_pct(err['baseline_rate'])} on baseline (p = {fmt_p(err['p_value'])})"
+            f"{_pct(err['baseline_rate'])} on baseline ({_p(err['p_value'])})"
         )
     lat = ep["latency_ms"]
     if lat["verdict"] == "slower":
@@ -114,7 +118,7 @@ def findings(ep: dict[str, Any]) -> list[str]:
         change = f"+{100 * (c50 - b50) / b50:.0f} %, " if b50 > 0 else ""
         out.append(
             f"{name}: p50 latency {c50:.1f} ms on canary vs {b50:.1f} ms on baseline "
-            f"({change}p = {fmt_p(lat['p_value'])})"
+            f"({change}{_p(lat['p_value'])})"
         )
     for entry in ep["schema"]:
         if entry["kind"] == "removed":
