@@ -27,6 +27,7 @@ TOP_KEYS = {
     "secondary_noise",
     "auto_noise",
     "examples",
+    "canary",  # shadowdiff canary's thresholds (analysis.core.canary.settings)
 }
 
 
@@ -81,16 +82,20 @@ def _ignore(value: Any) -> tuple[IgnoreRule, ...]:
     return tuple(rules)
 
 
-def parse_fail_on(exprs: tuple[str, ...], key: str = "fail_on") -> tuple[str, ...]:
+def parse_fail_on(
+    exprs: tuple[str, ...], key: str = "fail_on", known: frozenset[str] | set[str] | None = None
+) -> tuple[str, ...]:
+    """Check ``metric op number`` expressions; ``known`` metrics default to the report's."""
     from analysis.failon import EXPR, METRICS
 
+    names = METRICS if known is None else known
     for expr in exprs:
         m = EXPR.match(expr)
         if not m:
             raise _bad(key, f"cannot parse {expr!r} (expected 'metric > number')")
-        if m.group(1) not in METRICS:
+        if m.group(1) not in names:
             raise _bad(
-                key, f"unknown metric {m.group(1)!r} (known: " + ", ".join(sorted(METRICS)) + ")"
+                key, f"unknown metric {m.group(1)!r} (known: " + ", ".join(sorted(names)) + ")"
             )
         try:
             float(m.group(3))
@@ -150,6 +155,10 @@ def settings_from_obj(obj: Any) -> ReportSettings:
         if not isinstance(obj["auto_noise"], bool):
             raise _bad("auto_noise", "expected true or false")
         kw["auto_noise"] = obj["auto_noise"]
+    if "canary" in obj:  # checked here too, so a typo fails every command that reads the file
+        from analysis.core.canary.settings import parse_canary
+
+        parse_canary(obj["canary"])
     if "examples" in obj:
         n = obj["examples"]
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 50:
@@ -162,6 +171,11 @@ def load_settings(path: str | None) -> ReportSettings:
     """Read and check ``--config FILE``; no file means every default."""
     if path is None:
         return ReportSettings()
+    return settings_from_obj(read_config(path))
+
+
+def read_config(path: str) -> Any:
+    """The parsed YAML of ``--config FILE`` (checked by the caller's ``*_from_obj``)."""
     import yaml
 
     try:
@@ -174,7 +188,13 @@ def load_settings(path: str | None) -> ReportSettings:
         raise ConfigError(
             f"config file {path}: not valid YAML ({str(exc).splitlines()[0]})"
         ) from exc
-    return settings_from_obj(obj)
+    return obj
 
 
-__all__ = ["DEFAULT_COMPARE_HEADERS", "load_settings", "parse_fail_on", "settings_from_obj"]
+__all__ = [
+    "DEFAULT_COMPARE_HEADERS",
+    "load_settings",
+    "parse_fail_on",
+    "read_config",
+    "settings_from_obj",
+]

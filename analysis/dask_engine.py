@@ -26,17 +26,19 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from analysis.core.aggregate import Partial, merge
-from analysis.core.pairing import BucketReducer, Window
+from analysis.core.aggregate import Partial
+from analysis.core.pairing import Window
 from analysis.core.settings import ReportSettings
 from analysis.engine import (
     BUCKET_BYTES,
     MAX_BUCKETS,
     Progress,
+    Reduction,
     _estimate,
     _groups,
     index_lines,
     reduce_parts,
+    reduction_of,
 )
 from analysis.engine import (
     line_cid as engine_line_cid,
@@ -95,7 +97,7 @@ def _frame(pd: Any, rows: dict[str, list[Any]]) -> Any:
     )
 
 
-def reduce_frame(frame: Any, settings: ReportSettings, window: Window) -> Partial:
+def reduce_frame(frame: Any, settings: ReportSettings | Reduction, window: Window) -> Any:
     """One shuffled partition (every record of its correlation ids) → a Partial."""
     lines = (
         ((int(f), int(n)), None if role == "*" else role, line)
@@ -103,28 +105,30 @@ def reduce_frame(frame: Any, settings: ReportSettings, window: Window) -> Partia
             frame["f"], frame["n"], frame["role"], frame["line"], strict=True
         )
     )
-    return BucketReducer(settings, window).reduce(lines)
+    return reduction_of(settings).reducer(window, False).reduce(lines)
 
 
 Indexed = tuple[Partial, bytes]  # a task's partial and its cids/ entry lines, gzipped
 
 
 def reduce_parts_indexed(
-    items: list[tuple[int, Part]], settings: ReportSettings, window: Window
+    items: list[tuple[int, Part]], settings: ReportSettings | Reduction, window: Window
 ) -> Indexed:
     sink: list[bytes] = []
     partial = reduce_parts(items, settings, window, None, sink)
     return partial, gzip.compress(b"".join(sink), compresslevel=1)
 
 
-def reduce_frame_indexed(frame: Any, settings: ReportSettings, window: Window) -> Indexed:
+def reduce_frame_indexed(
+    frame: Any, settings: ReportSettings | Reduction, window: Window
+) -> Indexed:
     lines = (
         ((int(f), int(n)), None if role == "*" else role, line)
         for f, n, role, line in zip(
             frame["f"], frame["n"], frame["role"], frame["line"], strict=True
         )
     )
-    reducer = BucketReducer(settings, window, index=True)
+    reducer = reduction_of(settings).reducer(window, True)
     partial = reducer.reduce(lines)
     return partial, gzip.compress(b"".join(index_lines(reducer.kept)), compresslevel=1)
 
@@ -159,7 +163,11 @@ def _bucketed_tasks(client: Any, indexed: list[tuple[int, Part]], args: tuple[An
 
 
 def _shuffle_tasks(
-    client: Any, parts: list[Part], settings: ReportSettings, window: Window, workers: int
+    client: Any,
+    parts: list[Part],
+    settings: ReportSettings | Reduction,
+    window: Window,
+    workers: int,
 ) -> Any:
     import dask
     import dask.dataframe as dd
@@ -183,14 +191,14 @@ def _shuffle_tasks(
 
 def analyse_dask(
     parts: list[Part],
-    settings: ReportSettings,
+    settings: ReportSettings | Reduction,
     window: Window,
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
     cids: str | None = None,
-) -> Partial:
-    """Every part → the merged :class:`Partial`, computed on the cluster.
+) -> Any:
+    """Every part → the merged :class:`Partial` (or a :class:`Reduction`'s), on the cluster.
 
     With ``cids`` (a local directory) the report's correlation index is written
     there: each task returns its entry lines and this client reshards them by
@@ -204,7 +212,8 @@ def analyse_dask(
         raise ConfigError(
             f"--engine dask reads local or s3:// sources only; use --engine local for {bad[0]}"
         )
-    result = Partial()
+    red = reduction_of(settings)
+    result = red.empty()
     total = sum(_estimate(p) for p in parts)
     sharder = (
         cidindex.Resharder(cids, max(1, min(MAX_BUCKETS, math.ceil(total / BUCKET_BYTES))))
@@ -228,7 +237,7 @@ def analyse_dask(
         finished = as_completed(futures)  # type: ignore[no-untyped-call]
         for done, fut in enumerate(finished, 1):
             partial, lines = fut.result()
-            merge(result, partial)
+            red.merge(result, partial)
             if sharder is not None and lines:
                 sharder.add(gzip.decompress(lines))
             report("compare", done, len(futures))

@@ -11,6 +11,10 @@
 
 Both passes run in a fork pool when there is more than one bucket, so the
 work spreads over every core while no process ever holds the whole night.
+
+What a bucket reduces to is the report's :class:`Partial` by default; another
+job over the same records (the canary, :mod:`analysis.core.canary`) passes a
+:class:`Reduction` where the settings go and reuses scan, spill and merge as is.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -39,6 +43,45 @@ from analysis.core.settings import ReportSettings
 from analysis.report import cidindex
 from analysis.sources import Part, Source, iter_lines
 from analysis.spill import ROLE_CODE, SpillWriter, bucket_lines
+
+
+class Reduction(Protocol):
+    """How a bucket of lines becomes a mergeable partial (picklable: it goes to workers).
+
+    ``reducer(window, index, unwindowed)`` returns an object with ``reduce(lines)``
+    (and, when ``index``, a ``kept`` list, see :func:`index_lines`); ``unwindowed``
+    names roles the window does not apply to (replay); ``empty()`` and
+    ``merge(a, b)`` fold the partials associatively.
+    """
+
+    def reducer(self, window: Window, index: bool, unwindowed: frozenset[str] = ...) -> Any: ...
+
+    def empty(self) -> Any: ...
+
+    def merge(self, a: Any, b: Any) -> Any: ...
+
+
+class ReportReduction:
+    """The nightly report's reduction: :class:`BucketReducer` into :class:`Partial`."""
+
+    def __init__(self, settings: ReportSettings) -> None:
+        self.settings = settings
+
+    def reducer(
+        self, window: Window, index: bool, unwindowed: frozenset[str] = frozenset()
+    ) -> BucketReducer:
+        return BucketReducer(self.settings, window, index=index, unwindowed=unwindowed)
+
+    def empty(self) -> Partial:
+        return Partial()
+
+    def merge(self, a: Partial, b: Partial) -> Partial:
+        return merge(a, b)
+
+
+def reduction_of(settings: ReportSettings | Reduction) -> Reduction:
+    return ReportReduction(settings) if isinstance(settings, ReportSettings) else settings
+
 
 BUCKET_BYTES = 24 * 1024 * 1024  # estimated uncompressed input per bucket
 MAX_BUCKETS = 512
@@ -122,20 +165,20 @@ def index_lines(kept: list[tuple[str, str, datetime, Any]]) -> list[bytes]:
 def reduce_task(
     bucket: int,
     spill: str,
-    settings: ReportSettings,
+    settings: ReportSettings | Reduction,
     window: Window,
     cids: str | None = None,
     sink: list[bytes] | None = None,
     unwindowed: frozenset[str] = frozenset(),
-) -> Partial:
+) -> Any:
     """Reduce one bucket; with ``cids`` also write its shard of the report's correlation index.
 
     The index hashes ids exactly like :func:`bucket_of`, so shard ``bucket`` holds
     every entry of this bucket and nothing else: no merge, memory bounded by the bucket.
     """
     with _no_gc():
-        reducer = BucketReducer(
-            settings, window, index=cids is not None or sink is not None, unwindowed=unwindowed
+        reducer = reduction_of(settings).reducer(
+            window, cids is not None or sink is not None, unwindowed
         )
         result = reducer.reduce(bucket_lines(spill, bucket))
         if reducer.index:
@@ -150,11 +193,11 @@ def reduce_task(
 
 def reduce_parts(
     items: list[tuple[int, Part]],
-    settings: ReportSettings,
+    settings: ReportSettings | Reduction,
     window: Window,
     work_dir: str | None = None,
     index: list[bytes] | None = None,
-) -> Partial:
+) -> Any:
     """Both passes over parts that hold every record of their correlation ids, in one process.
 
     ``items`` are (global read order, part). Used by the Dask engine for one
@@ -173,16 +216,18 @@ def reduce_parts(
                         yield (file_idx, line_no), part.role, line
 
         with _no_gc():
-            reducer = BucketReducer(settings, window, index=index is not None)
+            reducer = reduction_of(settings).reducer(window, index is not None)
             result = reducer.reduce(lines())
             if index is not None:
                 index.extend(index_lines(reducer.kept))
             return result
     spill = tempfile.mkdtemp(prefix="shadowdiff-spill-", dir=work_dir)
+    red = reduction_of(settings)
     try:
-        result = scan_task(0, items, spill, buckets)
+        scan_task(0, items, spill, buckets)
+        result = red.empty()
         for b in range(buckets):
-            merge(result, reduce_task(b, spill, settings, window, None, index))
+            red.merge(result, reduce_task(b, spill, settings, window, None, index))
         return result
     finally:
         shutil.rmtree(spill, ignore_errors=True)
@@ -204,8 +249,8 @@ def _star_scan(args: tuple[int, list[tuple[int, Part]], str, int]) -> Partial:
 
 
 def _star_reduce(
-    args: tuple[int, str, ReportSettings, Window, str | None, None, frozenset[str]],
-) -> Partial:
+    args: tuple[int, str, ReportSettings | Reduction, Window, str | None, None, frozenset[str]],
+) -> Any:
     return reduce_task(*args)
 
 
@@ -222,7 +267,7 @@ def _warm_imports() -> None:
 
 def analyse(
     sources: list[Source],
-    settings: ReportSettings,
+    settings: ReportSettings | Reduction,
     since: datetime | None,
     until: datetime | None,
     workers: int | None = None,
@@ -230,9 +275,10 @@ def analyse(
     progress: Progress | None = None,
     cids: str | None = None,
     unwindowed: frozenset[str] = frozenset(),
-) -> Partial:
+) -> Any:
     """Read every source and return the merged :class:`Partial` for the window.
 
+    ``settings`` may be a :class:`Reduction` instead (another job's partial).
     With ``cids`` (an existing local directory) the report's correlation index is
     written there too (:mod:`analysis.report.cidindex`), one shard per bucket.
     Sources of a role in ``unwindowed``, and that role's records, are read whatever
@@ -251,7 +297,8 @@ def analyse(
     scan_parallel = parallel and len(parts) > 1 and all(p.parallel_ok for p in parts)
     report = progress or (lambda phase, done, of: None)
     spill = tempfile.mkdtemp(prefix="shadowdiff-spill-", dir=work_dir)
-    result = Partial()
+    red = reduction_of(settings)
+    result = red.empty()
     pool: Any = None
     try:
         if parallel:
@@ -266,8 +313,7 @@ def analyse(
             if scan_parallel
             else map(_star_scan, scan_args)
         )
-        for done, part_result in enumerate(scanned, 1):
-            merge(result, part_result)
+        for done, _ in enumerate(scanned, 1):  # a scan only spills: its Partial is empty
             report("read", done, len(scan_args))
         window: Window = (since, until)
         reduce_args = [(b, spill, settings, window, cids, None, unwindowed) for b in range(buckets)]
@@ -277,7 +323,7 @@ def analyse(
             else map(_star_reduce, reduce_args)
         )
         for done, part_result in enumerate(reduced, 1):
-            merge(result, part_result)
+            red.merge(result, part_result)
             report("compare", done, len(reduce_args))
         if cids is not None:
             cidindex.write_parts(cids, [p.name for p in parts])

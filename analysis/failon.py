@@ -68,7 +68,11 @@ def metrics(report: dict[str, Any]) -> dict[str, float]:
 
 def crossed(report: dict[str, Any], exprs: list[str] | tuple[str, ...]) -> list[str]:
     """The expressions that hold for this report, each with the measured value."""
-    values = metrics(report)
+    return holding(metrics(report), exprs)
+
+
+def holding(values: dict[str, float], exprs: list[str] | tuple[str, ...]) -> list[str]:
+    """The expressions that hold for these metric values (a report's, a canary's)."""
     hits = []
     for expr in exprs:
         m = EXPR.match(expr)

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -81,13 +82,20 @@ def report_id(start: datetime | None) -> str:
     return f"{moment:%Y-%m-%dT%H-%MZ}_{secrets.token_hex(3)}"
 
 
-def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
-    if opts.since is not None and opts.until is not None and opts.since >= opts.until:
+def check_run(
+    since: datetime | None, until: datetime | None, engine: str, scheduler: str | None
+) -> None:
+    """The window and engine choices every job over records shares (report, canary)."""
+    if since is not None and until is not None and since >= until:
         raise ConfigError("--since must be earlier than --until")
-    if opts.engine not in ("local", "dask"):
-        raise ConfigError(f"--engine must be local or dask, not {opts.engine!r}")
-    if opts.scheduler and opts.engine != "dask":
+    if engine not in ("local", "dask"):
+        raise ConfigError(f"--engine must be local or dask, not {engine!r}")
+    if scheduler and engine != "dask":
         raise ConfigError("--scheduler needs --engine dask")
+
+
+def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
+    check_run(opts.since, opts.until, opts.engine, opts.scheduler)
     if opts.unwindowed and opts.engine != "local":
         raise ConfigError("roles outside the window need --engine local")
     sources, named = sources_of(opts)
@@ -174,14 +182,19 @@ def publish(
     ``report.json`` last, which is what readers list by. A new local folder is
     written under a hidden sibling name and renamed into place.
     """
+    return publish_with(out, lambda where: write_report(where, report, pairs, s3, cids))
+
+
+def publish_with(out: str, write: Callable[[str], str]) -> str:
+    """Run ``write(where)`` so a local folder appears whole or not at all (see :func:`publish`)."""
     if out.startswith("s3://"):
-        return write_report(out, report, pairs, s3, cids)
+        return write(out)
     target = Path(out[len("file://") :] if out.startswith("file://") else out)
     if target.is_dir() and any(target.iterdir()):
-        return write_report(str(target), report, pairs, s3, cids)
+        return write(str(target))
     tmp = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
     try:
-        write_report(str(tmp), report, pairs, s3, cids)
+        write(str(tmp))
         if target.is_dir():
             target.rmdir()
         os.replace(tmp, target)

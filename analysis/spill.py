@@ -34,7 +34,15 @@ except ImportError:  # pragma: no cover - isal is in the analysis extra
 BLOCK = 64 * 1024  # per bucket and task in memory before a block is compressed
 LEVEL = 1
 WBITS = -15  # raw deflate: the length prefix frames it, no header or checksum needed
-ROLE_CODE = {None: b"*", "primary": b"p", "shadow": b"s", "secondary": b"x"}
+# "baseline"/"canary": primary records of one canary arm (analysis.core.canary).
+ROLE_CODE = {
+    None: b"*",
+    "primary": b"p",
+    "shadow": b"s",
+    "secondary": b"x",
+    "baseline": b"b",
+    "canary": b"c",
+}
 CODE_ROLE = {code[0]: role for role, code in ROLE_CODE.items()}
 PREFIX = 17
 _LEN = struct.Struct("<I")

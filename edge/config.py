@@ -36,6 +36,7 @@ TOP_KEYS = frozenset(
         "mirror_query",
         "signing_secret",
         "breaker",
+        "split",  # the canary split (edge.splitconfig); the mirror ignores it
     )
 )
 DEFAULT_BREAKER_FAILURES = 3
@@ -135,7 +136,7 @@ def parse_config(obj: Any) -> EdgeConfig:
         raise EdgeConfigError("signing_secret: must be a non-empty string or null")
     set_headers, remove_headers = _mirror_headers(obj.get("mirror_headers", {}), header)
     return EdgeConfig(
-        targets=_targets(obj.get("targets")),
+        targets=_targets(obj.get("targets"), _has_split(obj)),
         correlation_header=header,
         budget_ms=budget,
         methods=_methods(obj.get("methods", list(DEFAULT_METHODS))),
@@ -167,9 +168,21 @@ def _header_name(value: Any) -> str:
     return name
 
 
-def _targets(value: Any) -> tuple[Target, ...]:
+def _has_split(obj: dict[str, Any]) -> bool:
+    """Validate ``split`` when present; a split-only config (a canary, no mirror) is valid."""
+    if "split" not in obj:
+        return False
+    from edge.splitconfig import parse_split  # it imports this module's error type
+
+    parse_split(obj["split"])
+    return True
+
+
+def _targets(value: Any, split: bool = False) -> tuple[Target, ...]:
+    if split and (value is None or value == []):
+        return ()  # the zip only splits; the viewer-request function tags and mirrors nothing
     if not isinstance(value, list) or not value:
-        raise EdgeConfigError("targets: must be a non-empty list")
+        raise EdgeConfigError("targets: must be a non-empty list (or left out when split is set)")
     return tuple(_target(i, item) for i, item in enumerate(value))
 
 

@@ -17,6 +17,7 @@ usage: scripts/package-edge.sh --bucket BUCKET --shadow-url URL [--shadow-url UR
          [--secondary-url URL] [--sample-rate RATE] [--budget-ms MS]
          [--signing-secret-arn ARN | --no-signing] [--base-config FILE]
          [--prefix edge/] [--region us-east-1] [--out ZIP] [--no-upload]
+         [--canary-origin DOMAIN [--canary-key cookie:NAME|header:NAME|client_ip]]
 
   --bucket              us-east-1 bucket the edge stack reads the zip from
   --shadow-url          a shadow collector URL (repeat for several), role "shadow"
@@ -28,13 +29,16 @@ usage: scripts/package-edge.sh --bucket BUCKET --shadow-url URL [--shadow-url UR
   --base-config         edge config.json to start from (targets and secret are replaced)
   --out                 also keep the zip here
   --no-upload           build and print the parameters, upload nothing
+  --canary-origin       bake the canary split (edge.split) for this origin (https, port 443);
+                        the stack's CanaryOrigin/CanaryWeight override domain and weight
+  --canary-key          what keeps a user on one arm (default client_ip), e.g. cookie:session_id
 EOF
     exit 2
 }
 
 bucket="" prefix="edge/" region="us-east-1" sample_rate="1.0" budget_ms="50"
 secret_arn="" no_signing=0 base_config="" out="" upload=1
-shadow_urls=() secondary_urls=()
+shadow_urls=() secondary_urls=() canary_origin="" canary_key="client_ip"
 while [ $# -gt 0 ]; do
     case "$1" in
         --bucket) bucket="$2"; shift 2 ;;
@@ -49,6 +53,8 @@ while [ $# -gt 0 ]; do
         --region) region="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --no-upload) upload=0; shift ;;
+        --canary-origin) canary_origin="$2"; shift 2 ;;
+        --canary-key) canary_key="$2"; shift 2 ;;
         -h|--help) usage ;;
         *) echo "package-edge: unknown argument $1" >&2; usage ;;
     esac
@@ -81,7 +87,8 @@ if [ -n "$secret_arn" ]; then
 fi
 
 # The config holds the secret: written only inside the private temp dir.
-(umask 077 && SECRET="$secret" "$PYTHON" - "$work/config.json" "$base_config" "$sample_rate" \
+(umask 077 && SECRET="$secret" CANARY_ORIGIN="$canary_origin" CANARY_KEY="$canary_key" \
+    "$PYTHON" - "$work/config.json" "$base_config" "$sample_rate" \
     "$budget_ms" "${#shadow_urls[@]}" "${shadow_urls[@]}" "${secondary_urls[@]}" <<'PY'
 import json, os, sys
 
@@ -96,6 +103,13 @@ config["targets"] = [
 config.setdefault("correlation_header", "x-shadow-correlation-id")
 config["budget_ms"] = int(budget)
 config["signing_secret"] = os.environ["SECRET"] or None
+if os.environ["CANARY_ORIGIN"]:
+    kind, _, name = os.environ["CANARY_KEY"].partition(":")
+    config["split"] = {
+        "weight": 0.0,  # the stack's CanaryWeight (an origin custom header) decides at run time
+        "canary_origin": {"domain": os.environ["CANARY_ORIGIN"]},
+        "key": "client_ip" if kind == "client_ip" else {kind: name},
+    }
 with open(out, "w") as fh:
     json.dump(config, fh, indent=2)
 PY

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import edge.handler
+from edge import splitconfig
 from edge.config import EdgeConfig, EdgeConfigError, load_config
 from shadowdiff.errors import ConfigError, SinkError
 
@@ -64,6 +65,13 @@ def config_json(config: EdgeConfig) -> bytes:
 
 def _normalised(config: EdgeConfig) -> dict[str, Any]:
     """Every key spelled out, so the deployed function needs no defaults of its own."""
+    out = _mirror_keys(config)
+    if "split" in config.raw:  # the canary split (edge.split), validated with the rest
+        out["split"] = splitconfig.normalised(splitconfig.parse_split(config.raw["split"]))
+    return out
+
+
+def _mirror_keys(config: EdgeConfig) -> dict[str, Any]:
     return {
         "targets": [
             {"url": t.url, "role": t.role, "sample_rate": t.sample_rate} for t in config.targets

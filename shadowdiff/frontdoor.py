@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 from shadowdiff.errors import ConfigError
 
@@ -135,6 +136,53 @@ def forward_parts(
     return str(request["method"]), url, headers, body
 
 
+def origin_request_event(
+    request: dict[str, Any],
+    origin: str,
+    request_id: str,
+    distribution_domain: str = DISTRIBUTION_DOMAIN,
+) -> dict[str, Any]:
+    """The origin-request event CloudFront would build after the viewer-request function.
+
+    ``origin`` (the primary's URL) becomes ``request.origin.custom``, as a custom
+    origin of the distribution; the split (``edge.split``) may swap it for the canary.
+    """
+    parts = urlsplit(origin)
+    protocol = parts.scheme or "http"
+    custom = {
+        "customHeaders": {},
+        "domainName": parts.hostname or "127.0.0.1",
+        "keepaliveTimeout": 5,
+        "path": parts.path.rstrip("/"),
+        "port": parts.port or (443 if protocol == "https" else 80),
+        "protocol": protocol,
+        "readTimeout": 30,
+        "sslProtocols": ["TLSv1.2"],
+    }
+    config = {
+        "distributionDomainName": distribution_domain,
+        "distributionId": DISTRIBUTION_ID,
+        "eventType": "origin-request",
+        "requestId": request_id,
+    }
+    return {
+        "Records": [
+            {"cf": {"config": config, "request": {**request, "origin": {"custom": custom}}}}
+        ]
+    }
+
+
+def origin_url(request: dict[str, Any], default: str) -> str:
+    """Where a request the split returned goes: its custom origin, else ``default``."""
+    custom = (request.get("origin") or {}).get("custom")
+    if not isinstance(custom, dict) or not custom.get("domainName"):
+        return default
+    protocol = custom.get("protocol") or "http"
+    return (
+        f"{protocol}://{custom['domainName']}:{custom.get('port') or 80}{custom.get('path') or ''}"
+    )
+
+
 def response_parts(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
     """``(status, headers, body)`` for a response object the handler generated itself."""
     body = str(response.get("body") or "")
@@ -163,9 +211,12 @@ class LocalContext:
 class FrontDoor:
     """The ASGI app: event → handler (in a thread, it blocks) → primary → viewer."""
 
-    def __init__(self, handler: Handler, primary: str, *, workers: int = 32) -> None:
+    def __init__(
+        self, handler: Handler, primary: str, *, workers: int = 32, split: Handler | None = None
+    ) -> None:
         self.handler = handler
         self.primary = primary
+        self.split = split  # the origin-request function (edge.split), when the config has one
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="edge")
         self.session: Any = None
 
@@ -238,14 +289,27 @@ class FrontDoor:
                 send, 502, f"edge handler returned no request or response: {result!r:.200}\n"
             )
             return
-        await self._forward(result, bytes(body), send, cf_id)
+        origin = self.primary
+        if self.split is not None:  # CloudFront's cache missed: the origin-request trigger runs
+            event = origin_request_event(result, self.primary, request_id)
+            split = await loop.run_in_executor(
+                self.pool, self.split, event, LocalContext(request_id)
+            )
+            if isinstance(split, dict) and "uri" in split:
+                result, origin = split, origin_url(split, self.primary)
+        await self._forward(result, bytes(body), send, cf_id, origin)
 
     async def _forward(
-        self, request: dict[str, Any], body: bytes, send: Send, extra: list[tuple[str, str]]
+        self,
+        request: dict[str, Any],
+        body: bytes,
+        send: Send,
+        extra: list[tuple[str, str]],
+        origin: str | None = None,
     ) -> None:
         import aiohttp
 
-        method, url, headers, data = forward_parts(request, self.primary, body)
+        method, url, headers, data = forward_parts(request, origin or self.primary, body)
         started = False
         try:
             async with self._session().request(
@@ -287,15 +351,22 @@ def serve(config: dict[str, Any], primary: str, host: str = "127.0.0.1", port: i
     import uvicorn
 
     from edge.handler import make_handler
+    from edge.split import make_handler as make_split
 
     try:
         handler = make_handler(config)
+        split = make_split(config) if "split" in config else None
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"edge config: {exc}") from exc
-    app = FrontDoor(handler, primary)
+    app = FrontDoor(handler, primary, split=split)
     targets = ", ".join(f"{t.get('role')} {t.get('url')}" for t in config.get("targets", []))
+    canary = ""
+    if split is not None:
+        origin = config["split"]["canary_origin"]
+        canary = f"; canary {origin['domain']} at weight {config['split']['weight']}"
     print(
-        f"front door on http://{host}:{port} → primary {primary}; mirrors to {targets or 'nothing'}",
+        f"front door on http://{host}:{port} → primary {primary}{canary}; "
+        f"mirrors to {targets or 'nothing'}",
         file=sys.stderr,
         flush=True,
     )

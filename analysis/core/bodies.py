@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover - pysimdjson is in the analysis extra
     _simdjson = None  # type: ignore[assignment]
 
 _NOT_JSON = object()
+NOT_JSON = _NOT_JSON  # what parse_json returns for bytes that are not JSON
 _PREVIEW = 2000
 _local = threading.local()  # a simdjson parser serves one document at a time
 

@@ -57,6 +57,44 @@ def record_endpoint(record: dict[str, Any], routes: tuple[str, ...]) -> str:
     return endpoint_name(str(req.get("method", "GET")), str(req.get("path", "/")), routes)
 
 
+Latest = dict[tuple[str, str], tuple[Any, dict[str, Any], datetime]]
+
+
+def first_records(
+    lines: Iterable[tuple[Any, str | None, bytes]], invalid: dict[str, int]
+) -> tuple[Latest, int]:
+    """Valid records of the role their source keeps, the first read of each (id, role).
+
+    Returns ``{(correlation_id, role): (read order, record, captured_at)}`` and the
+    number of duplicates dropped; invalid lines are counted into ``invalid`` by reason.
+    """
+    latest: Latest = {}
+    dups = 0
+    loads = orjson.loads
+    for seq, keep_role, line in lines:
+        try:
+            obj = loads(line)
+        except orjson.JSONDecodeError:
+            invalid["not JSON"] = invalid.get("not JSON", 0) + 1
+            continue
+        try:
+            moment = check_record(obj)
+        except InvalidRecord as exc:
+            invalid[exc.reason] = invalid.get(exc.reason, 0) + 1
+            continue
+        role = obj["role"]
+        if keep_role is not None and role != keep_role:
+            continue
+        key = (obj["correlation_id"], role)
+        have = latest.get(key)
+        if have is not None:
+            dups += 1
+            if have[0] <= seq:
+                continue
+        latest[key] = (seq, obj, moment)
+    return latest, dups
+
+
 class BucketReducer:
     """Holds the settings-derived state one worker reuses across buckets."""
 
@@ -87,31 +125,8 @@ class BucketReducer:
         engine's fixed-width spill prefix, which sorts the same way).
         """
         partial = Partial(k=self.k, lat_k=self.settings.latency_sample)
-        latest: dict[tuple[str, str], tuple[Any, dict[str, Any], datetime]] = {}
-        dups = 0
         invalid: dict[str, int] = {}
-        loads = orjson.loads
-        for seq, keep_role, line in lines:
-            try:
-                obj = loads(line)
-            except orjson.JSONDecodeError:
-                invalid["not JSON"] = invalid.get("not JSON", 0) + 1
-                continue
-            try:
-                moment = check_record(obj)
-            except InvalidRecord as exc:
-                invalid[exc.reason] = invalid.get(exc.reason, 0) + 1
-                continue
-            role = obj["role"]
-            if keep_role is not None and role != keep_role:
-                continue
-            key = (obj["correlation_id"], role)
-            have = latest.get(key)
-            if have is not None:
-                dups += 1
-                if have[0] <= seq:
-                    continue
-            latest[key] = (seq, obj, moment)
+        latest, dups = first_records(lines, invalid)
         for reason, n in invalid.items():
             count_invalid(partial, reason, n)
         partial.counts["duplicates"] += dups

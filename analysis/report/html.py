@@ -23,9 +23,9 @@ def _polyline(values: list[float], hi: float, color: str) -> str:
     return f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{pts}"/>'
 
 
-def cdf_svg(chart: dict[str, list[float]]) -> str:
-    """Latency CDF of both sides (x: ms, y: share of requests)."""
-    prim, shad = chart.get("primary", []), chart.get("shadow", [])
+def cdf_svg(chart: dict[str, list[float]], sides: tuple[str, str] = ("primary", "shadow")) -> str:
+    """Latency CDF of both sides (x: ms, y: share of requests); ``sides`` names the two keys."""
+    prim, shad = chart.get(sides[0], []), chart.get(sides[1], [])
     if not prim and not shad:
         return '<p class="muted">no latency samples</p>'
     hi = max(prim + shad) or 1.0
@@ -37,8 +37,8 @@ def cdf_svg(chart: dict[str, list[float]]) -> str:
         f"{_polyline(prim, hi, '#1f77b4')}{_polyline(shad, hi, '#d62728')}"
         f'<text x="{PAD}" y="{H - 8}">0 ms</text><text x="{W - PAD - 60}" y="{H - 8}">{hi:.1f} ms</text>'
         f'<text x="2" y="{PAD + 4}">100%</text><text x="8" y="{H - PAD}">0%</text>'
-        f'<text x="{PAD + 6}" y="{PAD - 8}" style="fill:#1f77b4">primary</text>'
-        f'<text x="{PAD + 70}" y="{PAD - 8}" style="fill:#d62728">shadow</text></svg>'
+        f'<text x="{PAD + 6}" y="{PAD - 8}" style="fill:#1f77b4">{sides[0]}</text>'
+        f'<text x="{PAD + 70}" y="{PAD - 8}" style="fill:#d62728">{sides[1]}</text></svg>'
     )
 
 

@@ -74,31 +74,41 @@ def write_report(
     tmp = Path(tempfile.mkdtemp(prefix="shadowdiff-report-"))
     try:
         write_folder(tmp, report, pairs, cids)
-        if s3_client is None:
-            import boto3
-
-            s3_client = boto3.client("s3")
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        def put(name: str, ctype: str) -> None:
-            key = f"{prefix}/{name}" if prefix else name
-            try:
-                s3_client.put_object(
-                    Bucket=bucket, Key=key, Body=(tmp / name).read_bytes(), ContentType=ctype
-                )
-            except (ClientError, BotoCoreError) as exc:
-                code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-                raise SinkError(f"cannot write s3://{bucket}/{key}: {code}") from exc
-
         index = sorted((tmp / cidindex.DIR).glob("*")) if cids is not None else []
-        with ThreadPoolExecutor(8) as pool:  # the index first: report.json still goes last
-            for done in [
-                pool.submit(put, f"{cidindex.DIR}/{p.name}", FILE_TYPES.get(p.suffix, GZ))
-                for p in index
-            ]:
-                done.result()
-        for name, ctype in FILES.items():
-            put(name, ctype)
+        first = {f"{cidindex.DIR}/{p.name}": FILE_TYPES.get(p.suffix, GZ) for p in index}
+        upload_folder(bucket, prefix, tmp, first, FILES, s3_client)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def upload_folder(
+    bucket: str,
+    prefix: str,
+    folder: Path,
+    first: dict[str, str],
+    files: dict[str, str],
+    s3_client: Any = None,
+) -> None:
+    """Upload ``first`` (in parallel), then ``files`` in their order (the listed file last)."""
+    if s3_client is None:
+        import boto3
+
+        s3_client = boto3.client("s3")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    def put(name: str, ctype: str) -> None:
+        key = f"{prefix}/{name}" if prefix else name
+        try:
+            s3_client.put_object(
+                Bucket=bucket, Key=key, Body=(folder / name).read_bytes(), ContentType=ctype
+            )
+        except (ClientError, BotoCoreError) as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+            raise SinkError(f"cannot write s3://{bucket}/{key}: {code}") from exc
+
+    with ThreadPoolExecutor(8) as pool:
+        for done in [pool.submit(put, name, ctype) for name, ctype in first.items()]:
+            done.result()
+    for name, ctype in files.items():
+        put(name, ctype)

@@ -16,7 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from analysis.web import api, pages
+from analysis.web import api, canaries, pages
 from analysis.web.render import Renderer
 from analysis.web.roots import ReportRoot, open_root
 from analysis.web.service import NotFound, RecordLookup, ReportService
@@ -118,4 +118,5 @@ def create_app(
 
     app.include_router(api.router(service), dependencies=[auth])
     app.include_router(pages.router(service, renderer), dependencies=[auth])
+    app.include_router(canaries.router(service, renderer), dependencies=[auth])
     return app

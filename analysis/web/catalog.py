@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from analysis.web.roots import REPORT_FILE, ReportRoot
 from shadowdiff.errors import SourceError
 
 REPORT_SCHEMA = "shadowdiff.report/1"
+CANARY_SCHEMA = "shadowdiff.canary/1"
 log = logging.getLogger("shadowdiff.serve")
 
 
@@ -49,27 +51,49 @@ class Snapshot:
     by_id: dict[str, Report] = field(default_factory=dict)
 
 
-def parse_report(raw: bytes, where: str) -> dict[str, Any]:
-    """The report object, or :class:`SourceError` naming the file and what is wrong."""
+def _object(raw: bytes, where: str, schema: str) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise SourceError(f"{where}: not JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise SourceError(f"{where}: not a JSON object")
-    if data.get("schema") != REPORT_SCHEMA:
-        raise SourceError(f"{where}: schema is not {REPORT_SCHEMA!r}")
+    if data.get("schema") != schema:
+        raise SourceError(f"{where}: schema is not {schema!r}")
     if not isinstance(data.get("id"), str) or not data["id"]:
         raise SourceError(f"{where}: id is missing or not a string")
+    return data
+
+
+def parse_report(raw: bytes, where: str) -> dict[str, Any]:
+    """The report object, or :class:`SourceError` naming the file and what is wrong."""
+    data = _object(raw, where, REPORT_SCHEMA)
     if not isinstance(data.get("summary"), dict) or not isinstance(data.get("endpoints"), list):
         raise SourceError(f"{where}: summary or endpoints missing")
     return data
 
 
+def parse_canary(raw: bytes, where: str) -> dict[str, Any]:
+    """A ``canary.json`` object, or :class:`SourceError` naming the file and what is wrong."""
+    data = _object(raw, where, CANARY_SCHEMA)
+    if not isinstance(data.get("endpoints"), list) or not isinstance(data.get("reasons"), list):
+        raise SourceError(f"{where}: endpoints or reasons missing")
+    return data
+
+
 class Catalog:
-    def __init__(self, root: ReportRoot, rescan_seconds: float = 1.0) -> None:
+    """Reports (``report.json``) by default; ``file``/``parse`` make it list canaries."""
+
+    def __init__(
+        self,
+        root: ReportRoot,
+        rescan_seconds: float = 1.0,
+        file: str = REPORT_FILE,
+        parse: Callable[[bytes, str], dict[str, Any]] = parse_report,
+    ) -> None:
         self.root = root
         self.rescan_seconds = rescan_seconds
+        self.file, self.parse = file, parse
         self._lock = threading.Lock()
         self._listed_at = float("-inf")
         self._listing: dict[str, str] = {}
@@ -81,7 +105,7 @@ class Catalog:
         with self._lock:
             now = time.monotonic()
             if now - self._listed_at >= self.rescan_seconds:
-                listing = self.root.listing()
+                listing = self.root.listing(self.file)
                 self._listed_at = now
                 if listing != self._listing:
                     self._listing = listing
@@ -100,9 +124,9 @@ class Catalog:
                 continue
             if self._broken.get(folder) == fingerprint:
                 continue
-            where = f"{self.root.uri}/{folder}/{REPORT_FILE}"
+            where = f"{self.root.uri}/{folder}/{self.file}"
             try:
-                data = parse_report(self.root.read(folder, REPORT_FILE), where)
+                data = self.parse(self.root.read(folder, self.file), where)
             except SourceError as exc:
                 log.warning("skipping report: %s", exc)
                 self._broken[folder] = fingerprint

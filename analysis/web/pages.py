@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from analysis.web import charts
 from analysis.web.api import DT, HOUR, REPORT
+from analysis.web.canaries import rows as canary_rows
 from analysis.web.present import endpoint_view, endpoints_of, pair_sides, report_row
 from analysis.web.render import PAGE_HEADERS, Renderer
 from analysis.web.roots import PAIRS_FILE
@@ -35,7 +36,8 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
     @r.get("/", response_class=HTMLResponse)
     def index() -> Response:
         snap = service.snapshot()
-        if cache["version"] != snap.version:
+        version = (snap.version, service.canaries.snapshot().version)
+        if cache["version"] != version:
             rows = [report_row(rep.data) for rep in snap.reports]
             oldest_first = rows[::-1]
             labels = [str(row["generated_at"] or row["id"])[:10] for row in oldest_first]
@@ -51,8 +53,9 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
                 verdicts=charts.verdict_chart(
                     labels, [row["latency_verdicts"] for row in oldest_first]
                 ),
+                canaries=canary_rows(service),
             )
-            cache.update(version=snap.version, html=html)
+            cache.update(version=version, html=html)
         return HTMLResponse(cache["html"], headers=PAGE_HEADERS)
 
     @r.get("/reports/{report_id}", response_class=HTMLResponse)

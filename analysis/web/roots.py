@@ -16,14 +16,18 @@ from typing import Any, Protocol
 from shadowdiff.errors import SourceError
 
 REPORT_FILE = "report.json"
+CANARY_FILE = "canary.json"  # a `shadowdiff canary --out` folder, listed beside the reports
 PAIRS_FILE = "pairs.jsonl.gz"
 
 
 class ReportRoot(Protocol):
     uri: str
 
-    def listing(self) -> dict[str, str]:
-        """``{folder name: fingerprint of its report.json}`` for every folder that has one."""
+    def listing(self, file: str = REPORT_FILE) -> dict[str, str]:
+        """``{folder name: fingerprint of its file}`` for every folder that has one.
+
+        ``file`` is ``report.json`` for reports, ``canary.json`` for canaries.
+        """
         ...
 
     def read(self, folder: str, name: str) -> bytes:
@@ -36,7 +40,7 @@ class LocalRoot:
         self.path = Path(path)
         self.uri = str(self.path)
 
-    def listing(self) -> dict[str, str]:
+    def listing(self, file: str = REPORT_FILE) -> dict[str, str]:
         out: dict[str, str] = {}
         try:
             entries = list(os.scandir(self.path))
@@ -46,7 +50,7 @@ class LocalRoot:
             if not entry.is_dir():
                 continue
             try:
-                st = os.stat(os.path.join(entry.path, REPORT_FILE))
+                st = os.stat(os.path.join(entry.path, file))
             except OSError:
                 continue
             out[entry.name] = f"{st.st_mtime_ns}:{st.st_size}"
@@ -76,7 +80,7 @@ class S3Root:
     def _key(self, folder: str, name: str) -> str:
         return f"{self.prefix}/{folder}/{name}" if self.prefix else f"{folder}/{name}"
 
-    def listing(self) -> dict[str, str]:
+    def listing(self, file: str = REPORT_FILE) -> dict[str, str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         base = f"{self.prefix}/" if self.prefix else ""
@@ -89,7 +93,7 @@ class S3Root:
                 for obj in page.get("Contents", []):
                     rest = obj["Key"][len(base) :]
                     folder, _, name = rest.partition("/")
-                    if name == REPORT_FILE:
+                    if name == file:
                         out[folder] = f"{obj.get('ETag', '')}:{obj.get('Size', 0)}"
         except (BotoCoreError, ClientError) as exc:
             raise SourceError(f"cannot list reports root {self.uri}: {exc}") from exc

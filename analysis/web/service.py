@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from analysis.web.catalog import Catalog, Report, Snapshot
+from analysis.web.catalog import Catalog, Report, Snapshot, parse_canary
 from analysis.web.cids import CidIndex
 from analysis.web.pairs import PairIndex
 from analysis.web.present import endpoint_of
-from analysis.web.roots import ReportRoot
+from analysis.web.roots import CANARY_FILE, ReportRoot
 from analysis.web.settings import ServeSettings
 from shadowdiff.errors import ShadowdiffError
 
@@ -81,6 +81,7 @@ class ReportService:
     ) -> None:
         self.settings = settings
         self.catalog = Catalog(root, settings.rescan_seconds)
+        self.canaries = Catalog(root, settings.rescan_seconds, CANARY_FILE, parse_canary)
         self.pairs = PairIndex(root, settings.pair_files_cached)
         self.cids = CidIndex(root, settings.pair_files_cached * 2)
         self.records = records
@@ -94,6 +95,13 @@ class ReportService:
         if report is None:
             raise NotFound(f"report {report_id!r} not found under {self.catalog.root.uri}")
         return report
+
+    def canary(self, canary_id: str) -> Report:
+        """A ``shadowdiff canary`` folder's canary.json, by its id."""
+        found = self.canaries.get(canary_id)
+        if found is None:
+            raise NotFound(f"canary {canary_id!r} not found under {self.canaries.root.uri}")
+        return found
 
     def endpoint(self, report_id: str, name: str) -> tuple[Report, dict[str, Any]]:
         report = self.report(report_id)

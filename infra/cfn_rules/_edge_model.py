@@ -23,6 +23,7 @@ LIMITS = {
 }
 REQUEST_EVENTS = ("viewer-request", "origin-request")
 MIRROR_HANDLER = "edge.handler.handler"
+SPLIT_HANDLER = "edge.split.handler"  # the canary split: origin-request only (E9106)
 EDGE_REGION = "us-east-1"
 LAMBDA_DEFAULTS = {"Timeout": 3, "MemorySize": 128}
 
@@ -107,6 +108,12 @@ def _resource(template: dict[str, Any], name: Any) -> dict[str, Any] | None:
     resources = template.get("Resources") or {}
     found = resources.get(name) if isinstance(name, str) else None
     return found if isinstance(found, dict) else None
+
+
+def handler_of(template: dict[str, Any], function: str | None) -> Any:
+    """The ``Handler`` property of a function resource (None when unknown)."""
+    resource = _resource(template, function)
+    return (resource.get("Properties") or {}).get("Handler") if resource else None
 
 
 def _logical_name(value: Any) -> str | None:

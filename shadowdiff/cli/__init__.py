@@ -6,7 +6,8 @@ imports (FastAPI, pandas, boto3) happen inside ``run`` so that ``shadowdiff
 --help`` and ``shadowdiff edge build`` start fast and need no extras.
 
 Exit status: 0 success; 2 bad arguments or unreadable input, always with one
-line on stderr that names what was wrong; 3 a ``--fail-on`` threshold crossed.
+line on stderr that names what was wrong; 3 a ``--fail-on`` threshold crossed (or a
+failed canary); 4 an inconclusive canary.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import NoReturn
 from shadowdiff import __version__
 from shadowdiff.errors import ShadowdiffError
 
-COMMANDS = ("collector", "report", "serve", "edge", "demo", "replay")
+COMMANDS = ("collector", "report", "serve", "edge", "demo", "replay", "canary")
 EXIT_OK, EXIT_USAGE, EXIT_THRESHOLD = 0, 2, 3
 
 

@@ -76,6 +76,12 @@ def register(subparsers: Any) -> None:
         help="then replay the captured v1 traffic against v2 (shadowdiff replay) "
         "and write its report too",
     )
+    parser.add_argument(
+        "--canary",
+        action="store_true",
+        help="instead of mirroring: split 20%% of users (sticky) to v2 through the canary "
+        "split, judge the canary and serve its verdict",
+    )
     parser.set_defaults(func=run)
 
 
@@ -90,5 +96,6 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         mirror_from=args.mirror_from,
         replay=args.replay,
+        canary=args.canary,
     )
     return run_demo(settings)

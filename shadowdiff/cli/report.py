@@ -43,6 +43,12 @@ def register(subparsers: Any) -> None:
         default=[],
         help="exit 3 when e.g. 'status_mismatch_rate > 0.01' holds (repeatable)",
     )
+    add_engine_flags(parser, "pairs per endpoint")
+    parser.set_defaults(func=run)
+
+
+def add_engine_flags(parser: Any, sampled: str) -> None:
+    """--workers, --work-dir, --engine, --scheduler, --latency-sample (report and canary)."""
     parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     parser.add_argument(
         "--work-dir",
@@ -69,10 +75,9 @@ def register(subparsers: Any) -> None:
         metavar="K",
         type=int,
         default=None,
-        help="pairs per endpoint kept for exact latency statistics (default 50000); "
+        help=f"{sampled} kept for exact latency statistics (default 50000); "
         "above K, percentiles come from a 1 %% DDSketch and Mann-Whitney from a seeded sample",
     )
-    parser.set_defaults(func=run)
 
 
 def _time(text: str | None, flag: str) -> Any:
@@ -104,12 +109,8 @@ def _progress() -> Any:
     return bar, update
 
 
-def run(args: argparse.Namespace) -> int:
-    from analysis.config import load_settings, parse_fail_on
-    from analysis.job import JobOptions, run_job
-
-    settings = load_settings(args.config)
-    extra = parse_fail_on(tuple(args.fail_on), "--fail-on")
+def engine_settings(args: argparse.Namespace, settings: Any) -> Any:
+    """Check the engine flags; ``settings`` with ``--latency-sample`` applied."""
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     if args.scheduler and args.engine != "dask":
@@ -120,6 +121,16 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         settings = replace(settings, latency_sample=args.latency_sample)
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.config import load_settings, parse_fail_on
+    from analysis.job import JobOptions, run_job
+
+    settings = load_settings(args.config)
+    extra = parse_fail_on(tuple(args.fail_on), "--fail-on")
+    settings = engine_settings(args, settings)
     opts = JobOptions(
         out=args.out,
         records=args.records,

@@ -78,3 +78,8 @@ def replay_argv(records: Path, target: str, secondary: str, config: Path, out: P
             "--secondary-target", secondary, "--methods", "GET,HEAD,OPTIONS,POST",
             "--deployment", "shop v2 (replay)", "--config", str(config),
             "--out", str(out)]  # fmt: skip
+
+
+def canary_argv(records: Path, config: Path, out: Path) -> list[str]:
+    return [*SHADOWDIFF, "canary", "--records", str(records), "--config", str(config),
+            "--out", str(out)]  # fmt: skip

@@ -63,3 +63,37 @@ def write_configs(
     report = config_dir / "report.yaml"
     report.write_text(REPORT_CONFIG)
     return edge, report
+
+
+#: ``shadowdiff demo --canary``: the report config's routes and latency effect, plus the
+#: canary thresholds (CONTRACT §9; these are the defaults, spelled out to be copied).
+CANARY_CONFIG = """\
+# shadowdiff canary configuration written by `shadowdiff demo --canary`.
+routes: ["/users/{id}", "/items/{sku}"]
+# On one shared machine only a 20 % change in median latency is called material.
+latency: {alpha: 0.01, min_effect: 0.2}
+canary: {alpha: 0.01, min_error_delta: 0.005, min_requests: 200}
+"""
+USER_HEADER = "x-demo-user"
+
+
+def split_config(canary_port: int, weight: float) -> dict[str, object]:
+    """A split-only edge config: ``weight`` of the users, sticky by user header, to the canary tap."""
+    return {
+        "correlation_header": CORRELATION_HEADER,
+        "split": {
+            "weight": weight,
+            "canary_origin": {"domain": "127.0.0.1", "protocol": "http", "port": canary_port},
+            "key": {"header": USER_HEADER},
+        },
+    }
+
+
+def write_canary_configs(config_dir: Path, canary_port: int, weight: float) -> tuple[Path, Path]:
+    """Write ``edge-canary.json`` and ``canary.yaml`` into ``config_dir``; returns their paths."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    edge = config_dir / "edge-canary.json"
+    edge.write_text(json.dumps(split_config(canary_port, weight), indent=2))
+    canary = config_dir / "canary.yaml"
+    canary.write_text(CANARY_CONFIG)
+    return edge, canary

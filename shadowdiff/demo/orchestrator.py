@@ -30,7 +30,7 @@ from shadowdiff.demo.commands import (
     serve_argv,
 )
 from shadowdiff.demo.configs import write_configs
-from shadowdiff.demo.procs import Children, DemoError, free_port
+from shadowdiff.demo.procs import Child, Children, DemoError, free_port
 from shadowdiff.demo.summary import print_summary
 from shadowdiff.demo.traffic import drive, plan
 from shadowdiff.timefmt import now_utc
@@ -50,6 +50,8 @@ class DemoSettings:
     sign: bool = True
     mirror_from: str = "edge"  # edge: the front door's edge handler; tap: the primary tap
     replay: bool = False  # also replay the captured v1 traffic against v2 (shadowdiff replay)
+    canary: bool = False  # the canary split and verdict instead of the shadow report
+    canary_weight: float = 0.2
 
 
 def run_demo(settings: DemoSettings) -> int:
@@ -70,6 +72,10 @@ def run_demo(settings: DemoSettings) -> int:
         signal.SIGHUP: signal.signal(signal.SIGHUP, _raise_interrupt),
     }
     try:
+        if settings.canary:
+            from shadowdiff.demo.canary import canary_pipeline
+
+            return canary_pipeline(settings, out, children, console)
         return _pipeline(settings, out, children, console)
     finally:
         children.stop_all()
@@ -125,20 +131,10 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     source = "the primary tap mirrors" if from_tap else "front door (edge handler) mirrors"
     console.print(f"  up: shop v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, {source}")
 
-    result = _drive(front, settings, console)
-    (out / "traffic.json").write_text(json.dumps(result, indent=2))
-    if sum(result["statuses"].values()) == 0:
-        log = door.log if door is not None else collectors[0].log
-        raise DemoError(f"no request got an answer through {front} (log {log})")
-
-    what = "the collectors" if door is None else "the front door and the collectors"
-    console.print(f"  stopping {what} (they drain and flush)…")
-    # The primary stops first: a tap that mirrors sends what it has queued while the
-    # shadow and secondary collectors still listen.
-    for child in [c for c in (door, *collectors) if c is not None]:
-        code = children.stop(child, grace=30.0)
-        if code not in (0, -signal.SIGTERM):
-            console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
+    # The apps stay up for the replay, which sends the captured traffic to them again.
+    drive_and_stop(
+        front, settings, console, out, children, door, collectors, [] if settings.replay else apps
+    )
     report_dir = reports / now_utc().strftime("demo-%Y%m%dT%H%M%SZ")
     report = _report(records, report_cfg, report_dir, out / "logs")
     print_summary(console, report, report_dir)
@@ -149,14 +145,48 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
         argv = replay_argv(records, app_url["v2"], app_url["v1-secondary"], report_cfg, replay_dir)
         replayed = _report(records, report_cfg, replay_dir, out / "logs", argv, "replay")
         print_summary(console, replayed, replay_dir)
-    for app in apps:
-        children.stop(app, grace=5.0)
+        for app in apps:
+            children.stop(app, grace=5.0)
     if not settings.serve:
         return 0
     return _serve(settings, reports, records, report, children, console, replayed)
 
 
-def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
+def drive_and_stop(
+    front: str,
+    settings: DemoSettings,
+    console: Any,
+    out: Path,
+    children: Children,
+    door: Child | None,
+    collectors: list[Child],
+    apps: list[Child],
+    user_header: str | None = None,
+) -> None:
+    """Drive the traffic, then stop the front door and collectors (they flush), then ``apps``.
+
+    Without a front door (the tap as mirror source) the traffic goes to the first
+    collector. The primary stops first: a tap that mirrors sends what it has
+    queued while the shadow and secondary collectors still listen.
+    """
+    result = _drive(front, settings, console, user_header)
+    (out / "traffic.json").write_text(json.dumps(result, indent=2))
+    if sum(result["statuses"].values()) == 0:
+        log = door.log if door is not None else collectors[0].log
+        raise DemoError(f"no request got an answer through {front} (log {log})")
+    what = "the collectors" if door is None else "the front door and the collectors"
+    console.print(f"  stopping {what} (they drain and flush)…")
+    for child in [c for c in (door, *collectors) if c is not None]:
+        code = children.stop(child, grace=30.0)
+        if code not in (0, -signal.SIGTERM):
+            console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
+    for app in apps:
+        children.stop(app, grace=5.0)
+
+
+def _drive(
+    front: str, settings: DemoSettings, console: Any, user_header: str | None = None
+) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     requests = plan(settings.requests)
@@ -178,6 +208,7 @@ def _drive(front: str, settings: DemoSettings, console: Any) -> dict[str, Any]:
                 concurrency=settings.concurrency,
                 on_done=lambda: progress.advance(task),
                 send_cloudfront_id=settings.mirror_from == "tap",
+                user_header=user_header,
             )
         )
     summary = done.to_dict()

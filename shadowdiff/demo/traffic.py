@@ -89,27 +89,33 @@ async def drive(
     concurrency: int = 16,
     on_done: Callable[[], None] = lambda: None,
     send_cloudfront_id: bool = False,
+    user_header: str | None = None,
+    users: int = 400,
 ) -> DriveResult:
     """Send every planned request through ``base_url``; never raises for a failed request.
 
     ``send_cloudfront_id``: set ``x-amz-cf-id`` on each request, as CloudFront
     does towards its origins (for a tap with no front door in front of it).
+    With ``user_header`` each request carries one of ``users`` user ids in that
+    header (request ``i`` is user ``i % users``), which the canary split keeps sticky.
     """
     import aiohttp
 
     result = DriveResult()
-    queue: asyncio.Queue[PlannedRequest] = asyncio.Queue()
-    for req in requests:
-        queue.put_nowait(req)
+    queue: asyncio.Queue[tuple[int, PlannedRequest]] = asyncio.Queue()
+    for item in enumerate(requests):
+        queue.put_nowait(item)
     loop = asyncio.get_running_loop()
     started = loop.time()
 
     async def worker(session: aiohttp.ClientSession) -> None:
         while not queue.empty():
-            req = queue.get_nowait()
+            i, req = queue.get_nowait()
             url = base_url + req.path + ("?" + req.query if req.query else "")
             sent_id = new_request_id() if send_cloudfront_id else None
-            headers = {"x-amz-cf-id": sent_id} if sent_id else None
+            headers = {"x-amz-cf-id": sent_id} if sent_id else {}
+            if user_header:
+                headers[user_header] = f"user-{i % users}"
             try:
                 async with session.request(req.method, url, json=req.body, headers=headers) as resp:
                     await resp.read()

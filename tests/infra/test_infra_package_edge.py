@@ -83,3 +83,29 @@ def test_missing_secret_choice_is_refused_with_one_line(env):
     assert proc.stderr.strip().splitlines() == [
         "package-edge: give --signing-secret-arn (or --no-signing to mirror unsigned)"
     ]
+
+
+def test_canary_origin_bakes_the_split_into_the_zip(env, tmp_path):
+    out = tmp_path / "edge.zip"
+    proc = _run(
+        "--bucket", "unused", "--shadow-url", "https://shadow.example.com", "--no-signing",
+        "--canary-origin", "green.example.com", "--canary-key", "cookie:session_id",
+        "--no-upload", "--out", str(out),
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(out) as zf:
+        baked = json.loads(zf.read("edge/config.json"))
+        assert "edge/split.py" in zf.namelist()
+    assert baked["split"]["canary_origin"]["domain"] == "green.example.com"
+    assert baked["split"]["key"] == {"cookie": "session_id"} and baked["split"]["weight"] == 0.0
+
+
+def test_a_bad_canary_key_fails_the_build_naming_it(env, tmp_path):
+    proc = _run(
+        "--bucket", "unused", "--shadow-url", "https://shadow.example.com", "--no-signing",
+        "--canary-origin", "green.example.com", "--canary-key", "cookie:", "--no-upload",
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "split.key.cookie" in proc.stderr

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from infra_support import INFRA, TEMPLATES, load, render_sub, resources_of
@@ -166,19 +167,76 @@ def test_edge_stack_refuses_any_region_but_us_east_1():
     assert assertion == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
 
 
+def _function_by_handler(handler: str) -> tuple[str, dict[str, Any]]:
+    [(name, resource)] = [
+        (n, r)
+        for n, r in resources_of(EDGE, "AWS::Lambda::Function").items()
+        if r["Properties"]["Handler"] == handler
+    ]
+    return name, resource["Properties"]
+
+
+def _version_of(function: str) -> str:
+    [version] = [
+        n
+        for n, r in resources_of(EDGE, "AWS::Lambda::Version").items()
+        if r["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    return version
+
+
 def test_edge_association_is_viewer_request_with_body_on_the_published_version():
     config = _one(EDGE, "AWS::CloudFront::Distribution")["DistributionConfig"]
-    [association] = config["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
-    [version] = resources_of(EDGE, "AWS::Lambda::Version")
+    association = config["DefaultCacheBehavior"]["LambdaFunctionAssociations"][0]
+    name, function = _function_by_handler("edge.handler.handler")
     assert association == {
         "EventType": "viewer-request",
         "IncludeBody": True,
-        "LambdaFunctionARN": {"Ref": version},
+        "LambdaFunctionARN": {"Ref": _version_of(name)},
     }
-    function = _one(EDGE, "AWS::Lambda::Function")
-    assert function["Handler"] == "edge.handler.handler"
     assert re.fullmatch(r"python3\.1[2-9]", function["Runtime"])
     assert "Environment" not in function
+
+
+def test_canary_split_is_an_origin_request_trigger_only_while_there_is_a_canary_origin():
+    assert EDGE["Conditions"]["HasCanary"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CanaryOrigin"}, ""]}]
+    }
+    config = _one(EDGE, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    associations = config["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
+    assert len(associations) == 2
+    name, function = _function_by_handler("edge.split.handler")
+    assert associations[1] == {
+        "Fn::If": [
+            "HasCanary",
+            {
+                "EventType": "origin-request",
+                "IncludeBody": False,
+                "LambdaFunctionARN": {"Ref": _version_of(name)},
+            },
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    assert function["Code"] == _function_by_handler("edge.handler.handler")[1]["Code"]
+    assert function["Timeout"] <= 30 and "Environment" not in function
+
+
+def test_canary_weight_and_origin_reach_the_split_as_origin_custom_headers():
+    weight = EDGE["Parameters"]["CanaryWeight"]
+    assert weight["Default"] == "0"
+    pattern = re.compile(weight["AllowedPattern"])
+    assert all(pattern.match(v) for v in ("0", "0.05", "0.2", "1", "1.0"))
+    assert not any(pattern.match(v) for v in ("1.5", "-0.1", "abc", "", "2"))
+    config = _one(EDGE, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    [origin] = config["Origins"]
+    headers = origin["OriginCustomHeaders"]["Fn::If"]
+    assert headers[0] == "HasCanary" and headers[2] == {"Ref": "AWS::NoValue"}
+    assert {h["HeaderName"]: h["HeaderValue"] for h in headers[1]} == {
+        "x-shadowdiff-canary-weight": {"Ref": "CanaryWeight"},
+        "x-shadowdiff-canary-origin": {"Ref": "CanaryOrigin"},
+    }
+    rule = EDGE["Rules"]["CanaryWeightNeedsAnOrigin"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CanaryWeight"}, "0"]}]}
 
 
 def test_promote_and_rollback_change_only_active_origin():

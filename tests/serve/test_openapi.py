@@ -47,4 +47,6 @@ def test_the_schema_documents_every_api_route() -> None:
         "/api/reports/{report_id}",
         "/api/reports/{report_id}/endpoints/{endpoint}",
         "/api/pairs/{correlation_id}",
+        "/api/canaries",
+        "/api/canaries/{canary_id}",
     }
