@@ -187,13 +187,19 @@ def _version_of(function: str) -> str:
 
 def test_edge_association_is_viewer_request_with_body_on_the_published_version():
     config = _one(EDGE, "AWS::CloudFront::Distribution")["DistributionConfig"]
-    association = config["DefaultCacheBehavior"]["LambdaFunctionAssociations"][0]
+    condition, association, otherwise = config["DefaultCacheBehavior"][
+        "LambdaFunctionAssociations"
+    ][0]["Fn::If"]
     name, function = _function_by_handler("edge.handler.handler")
     assert association == {
         "EventType": "viewer-request",
         "IncludeBody": True,
         "LambdaFunctionARN": {"Ref": _version_of(name)},
     }
+    # EdgeMirror=off drops it: the primary tap is the mirror source instead
+    assert (condition, otherwise) == ("EdgeMirrors", {"Ref": "AWS::NoValue"})
+    assert EDGE["Conditions"]["EdgeMirrors"] == {"Fn::Equals": [{"Ref": "EdgeMirror"}, "on"]}
+    assert EDGE["Parameters"]["EdgeMirror"]["Default"] == "on"
     assert re.fullmatch(r"python3\.1[2-9]", function["Runtime"])
     assert "Environment" not in function
 
