@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from typing import Any
 
 
@@ -37,13 +38,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {built.path} ({built.size} bytes, {len(built.files)} files)")
         return 0
     config = edgebuild.load_edge_config(args.config)
-    try:
-        from shadowdiff import frontdoor
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("shadowdiff.frontdoor", "shadowdiff"):
-            raise
+    missing = [name for name in ("aiohttp", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
         raise ShadowdiffError(
-            "the local front door (shadowdiff.frontdoor) is not built yet"
-        ) from exc
+            f"shadowdiff edge serve needs {' and '.join(missing)}, which the demo extra "
+            "installs: pip install 'shadowdiff[demo]'"
+        )
+    from shadowdiff import frontdoor
+
     frontdoor.serve(config.raw, args.primary, args.host, args.port)
     return 0

@@ -25,17 +25,6 @@ REQUESTS = 600
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
-def _unbuilt(*commands: str) -> list[str]:
-    """The shadowdiff commands that are still placeholders (their issues not landed yet)."""
-    listing = subprocess.run(
-        [sys.executable, "-m", "shadowdiff", "--help"], capture_output=True, text=True
-    ).stdout
-    placeholders = {
-        line.split()[0] for line in listing.splitlines() if "not built yet" in line and line.strip()
-    }
-    return [name for name in commands if name.split()[0] in placeholders]
-
-
 def _demo(
     out: Path, env: dict[str, str], *extra: str, sigint_ignored: bool = False
 ) -> subprocess.Popen[str]:
@@ -56,9 +45,6 @@ def demo_run(
 
     Every assertion below holds for both: the report is just as exact either way.
     """
-    missing = _unbuilt("collector", "edge serve", "report")
-    if missing:
-        pytest.skip(f"not built yet: {', '.join(missing)}")
     out = tmp_path_factory.mktemp("demo") / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     mirror_from = ["--mirror-from", request.param]
@@ -174,9 +160,6 @@ def test_the_demo_prints_where_the_report_is(demo_run):
 
 
 def test_ctrl_c_stops_every_process_the_demo_started(tmp_path):
-    missing = _unbuilt("collector", "edge serve")
-    if missing:
-        pytest.skip(f"not built yet: {', '.join(missing)}")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = _demo(out, env, "--no-serve", "--requests", "100000", sigint_ignored=True)
@@ -209,9 +192,6 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_step_that_fails_stops_everything_and_says_which_in_one_line(tmp_path):
-    missing = _unbuilt("collector", "edge serve", "report", "serve")
-    if missing:
-        pytest.skip(f"not built yet: {', '.join(missing)}")
     out = tmp_path / "out"
     with socket.socket() as taken:  # the report service's port is already in use
         taken.bind(("127.0.0.1", 0))
@@ -230,9 +210,6 @@ def test_a_step_that_fails_stops_everything_and_says_which_in_one_line(tmp_path)
 
 
 def test_the_report_is_served_until_ctrl_c_and_then_everything_stops(tmp_path):
-    missing = _unbuilt("collector", "edge serve", "report", "serve")
-    if missing:
-        pytest.skip(f"not built yet: {', '.join(missing)}")
     out = tmp_path / "out"
     proc = _demo(out, {**os.environ, "PYTHONUNBUFFERED": "1"}, "--requests", "60")
     try:

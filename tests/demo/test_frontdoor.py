@@ -14,6 +14,9 @@ import httpx
 import pytest
 from support import free_port
 
+from edge import event as edge_event
+from edge import signing
+from edge.handler import make_handler
 from shadowdiff.frontdoor import (
     VIEWER_BODY_LIMIT,
     FrontDoor,
@@ -239,7 +242,6 @@ def test_an_unreachable_primary_answers_502(serve_app):
 
 
 def test_the_edge_reads_our_event_as_the_viewer_sent_it():
-    edge_event = pytest.importorskip("edge.event")
     event = _event(body=b"x" * (VIEWER_BODY_LIMIT + 5))
     parsed = edge_event.parse(event)
     assert (parsed.method, parsed.uri, parsed.querystring) == ("POST", "/orders", "a=1&a=2&b=%20x")
@@ -281,8 +283,6 @@ class _Recorder:
 def test_with_the_real_edge_handler_mirror_and_primary_share_one_signed_correlation_id(
     serve_app,
 ):
-    make_handler = pytest.importorskip("edge.handler").make_handler
-    signing = pytest.importorskip("edge.signing")
     target = _Recorder()
     target_server = serve_app(target)
     primary = serve_app(_echo_app())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -161,13 +162,18 @@ def test_serve_validates_the_config_and_calls_the_front_door(config_file, monkey
     assert calls == [(CONFIG, "http://127.0.0.1:9000", "127.0.0.1", 8123)]
 
 
-def test_serve_without_a_front_door_says_so_in_one_line(config_file, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "shadowdiff.frontdoor", None)
-    monkeypatch.delattr("shadowdiff.frontdoor", raising=False)
+def test_serve_without_the_demo_extra_names_it_in_one_line(config_file, monkeypatch, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a)
+    )
     args = ["edge", "serve", "--config", str(config_file), "--primary", "http://127.0.0.1:9000"]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "frontdoor" in err
+    assert err == (
+        "shadowdiff edge: error: shadowdiff edge serve needs aiohttp, which the demo extra "
+        "installs: pip install 'shadowdiff[demo]'"
+    )
 
 
 def test_serve_with_a_bad_config_exits_2_before_starting(tmp_path, monkeypatch, capsys):
