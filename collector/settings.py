@@ -145,7 +145,7 @@ def _port(value: int | None, flag: str) -> int | None:
     return value
 
 
-def _default_spool(role: str, port: int) -> Path:
+def default_spool(role: str, port: int) -> Path:
     base = os.environ.get("SHADOWDIFF_SPOOL_DIR") or os.path.join(
         os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"),
         "shadowdiff",
@@ -221,7 +221,7 @@ def build_settings(args: Any, environ: dict[str, str] | None = None) -> Collecto
         raise ConfigError(f"--admin-port: {admin_port} is also --port")
     kind, sink_fields = parse_sink(args.sink)
     flush, batch_bytes, batch_records = _SINK_DEFAULTS[kind]
-    spool = Path(args.spool_dir) if args.spool_dir else _default_spool(args.role, port)
+    spool = Path(args.spool_dir) if args.spool_dir else default_spool(args.role, port)
     sink = SinkSettings(
         url=args.sink,
         kind=kind,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from shadowdiff.cli.report import add_engine_flags
+from shadowdiff.cli.common import add_engine_flags
 from shadowdiff.errors import ConfigError
 
 EXIT = {"pass": 0, "fail": 3, "inconclusive": 4}
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.config import load_settings, parse_fail_on, read_config
     from analysis.core.canary.settings import parse_canary
     from analysis.core.canary.verdict import METRICS
-    from shadowdiff.cli.report import _progress, _time, engine_settings
+    from shadowdiff.cli.common import engine_settings, progress_bar, time_flag
 
     settings = load_settings(args.config)
     obj = read_config(args.config) if args.config else None
@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
         baseline_records=args.baseline_records,
         canary_records=args.canary_records,
         labels=(args.baseline, args.canary),
-        since=_time(args.since, "--since"),
-        until=_time(args.until, "--until"),
+        since=time_flag(args.since, "--since"),
+        until=time_flag(args.until, "--until"),
         settings=settings,
         canary=canary,
         fail_on=fail_on,
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         engine=args.engine,
         scheduler=args.scheduler,
     )
-    bar, update = _progress()
+    bar, update = progress_bar()
     if bar is not None:
         with bar:
             result = run_canary(opts, update)

@@ -91,16 +91,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.config import load_settings, parse_fail_on
-    from shadowdiff.cli.report import _progress, _time
+    from shadowdiff.cli.common import progress_bar, time_flag
     from shadowdiff.replay.run import run_replay
     from shadowdiff.replay.settings import build_settings
 
     report_settings = load_settings(args.config)
     extra = parse_fail_on(tuple(args.fail_on), "--fail-on")
-    args.since = _time(args.since, "--since")
-    args.until = _time(args.until, "--until")
+    args.since = time_flag(args.since, "--since")
+    args.until = time_flag(args.until, "--until")
     settings = build_settings(args, report_settings, report_settings.fail_on + extra)
-    bar, update = _progress()
+    bar, update = progress_bar()
     if bar is not None:
         with bar:
             result = run_replay(settings, update)

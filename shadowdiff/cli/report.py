@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from shadowdiff.errors import ConfigError
+from shadowdiff.cli.common import add_engine_flags, engine_settings, progress_bar, time_flag
 
 
 def register(subparsers: Any) -> None:
@@ -47,83 +47,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def add_engine_flags(parser: Any, sampled: str) -> None:
-    """--workers, --work-dir, --engine, --scheduler, --latency-sample (report and canary)."""
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
-    parser.add_argument(
-        "--work-dir",
-        metavar="DIR",
-        default=None,
-        help="where the temporary spill files go (default: the system temp dir); "
-        "needs about the uncompressed size of the input",
-    )
-    parser.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="local",
-        help="where the work runs: this machine's processes (default) or a Dask cluster",
-    )
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        default=None,
-        help="Dask scheduler, e.g. tcp://HOST:8786 (with --engine dask; "
-        "default: a local cluster of --workers processes)",
-    )
-    parser.add_argument(
-        "--latency-sample",
-        metavar="K",
-        type=int,
-        default=None,
-        help=f"{sampled} kept for exact latency statistics (default 50000); "
-        "above K, percentiles come from a 1 %% DDSketch and Mann-Whitney from a seeded sample",
-    )
-
-
-def _time(text: str | None, flag: str) -> Any:
-    if text is None:
-        return None
-    from shadowdiff.timefmt import parse
-
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise ConfigError(f"{flag}: {exc}") from exc
-
-
-def _progress() -> Any:
-    """A rich progress bar on a terminal; nothing when stderr is not a TTY."""
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import Progress
-
-    bar = Progress(transient=True, auto_refresh=False)
-    tasks: dict[str, Any] = {}
-
-    def update(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=total)
-        bar.update(tasks[phase], completed=done, total=total)
-        bar.refresh()
-
-    return bar, update
-
-
-def engine_settings(args: argparse.Namespace, settings: Any) -> Any:
-    """Check the engine flags; ``settings`` with ``--latency-sample`` applied."""
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError("--workers must be at least 1")
-    if args.scheduler and args.engine != "dask":
-        raise ConfigError("--scheduler needs --engine dask")
-    if args.latency_sample is not None:
-        if args.latency_sample < 1:
-            raise ConfigError("--latency-sample must be at least 1")
-        from dataclasses import replace
-
-        settings = replace(settings, latency_sample=args.latency_sample)
-    return settings
-
-
 def run(args: argparse.Namespace) -> int:
     from analysis.config import load_settings, parse_fail_on
     from analysis.job import JobOptions, run_job
@@ -137,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         primary=args.primary,
         shadow=args.shadow,
         secondary=args.secondary,
-        since=_time(args.since, "--since"),
-        until=_time(args.until, "--until"),
+        since=time_flag(args.since, "--since"),
+        until=time_flag(args.until, "--until"),
         settings=settings,
         fail_on=settings.fail_on + extra,
         workers=args.workers,
@@ -146,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         engine=args.engine,
         scheduler=args.scheduler,
     )
-    bar, update = _progress()
+    bar, update = progress_bar()
     if bar is not None:
         with bar:
             result = run_job(opts, update)

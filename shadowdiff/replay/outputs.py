@@ -63,12 +63,12 @@ class Keeper:
 
     def __init__(self, url: str, clients: dict[str, Any] | None = None) -> None:
         from collector.metrics import Metrics
-        from collector.settings import SinkSettings, _default_spool, parse_sink
+        from collector.settings import SinkSettings, default_spool, parse_sink
         from collector.sinks import make_sink
 
         kind, fields = parse_sink(url, "--keep-records")
         self.url = url
-        self.spool = _default_spool("replay", os.getpid())
+        self.spool = default_spool("replay", os.getpid())
         settings = SinkSettings(url=url, kind=kind, spool_dir=self.spool, **fields)
         client = (clients or {}).get(kind)  # an injected boto3 client for s3 / kinesis
         self.sink = make_sink(settings, Metrics("replay"), client=client)
