@@ -66,16 +66,24 @@ def metrics(report: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def crossed(report: dict[str, Any], exprs: list[str] | tuple[str, ...]) -> list[str]:
-    """The expressions that hold for this report, each with the measured value."""
+def evaluate(
+    report: dict[str, Any], exprs: list[str] | tuple[str, ...]
+) -> list[tuple[str, float, bool]]:
+    """Each well-formed expression (stripped), the value it measures and whether it holds."""
     values = metrics(report)
-    hits = []
+    out = []
     for expr in exprs:
         m = EXPR.match(expr)
         if m is None:
             continue
         name, op, limit = m.group(1), m.group(2), float(m.group(3))
         value = values[name]
-        if _OPS[op](value, limit):
-            hits.append(f"{expr.strip()} (measured {value:.6g})")
-    return hits
+        out.append((expr.strip(), value, _OPS[op](value, limit)))
+    return out
+
+
+def crossed(report: dict[str, Any], exprs: list[str] | tuple[str, ...]) -> list[str]:
+    """The expressions that hold for this report, each with the measured value."""
+    return [
+        f"{expr} (measured {value:.6g})" for expr, value, holds in evaluate(report, exprs) if holds
+    ]

@@ -20,7 +20,7 @@ from typing import NoReturn
 from shadowdiff import __version__
 from shadowdiff.errors import ShadowdiffError
 
-COMMANDS = ("collector", "report", "serve", "edge", "demo")
+COMMANDS = ("collector", "report", "serve", "edge", "demo", "watch")
 EXIT_OK, EXIT_USAGE, EXIT_THRESHOLD = 0, 2, 3
 
 
