@@ -124,8 +124,9 @@ def run(args: argparse.Namespace) -> int:
         metrics_host=args.metrics_host,
     )
     logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
+    logging.getLogger("shadowdiff.watch").setLevel(logging.INFO)  # one line per busy tick
     watcher = Watcher(ws)
 
     def stop(signum: int, frame: Any) -> None:
