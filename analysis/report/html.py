@@ -42,6 +42,21 @@ def cdf_svg(chart: dict[str, list[float]]) -> str:
     )
 
 
+def live_refresh(report: dict[str, Any]) -> int | None:
+    """Seconds between reloads of a live report's page, or None for a finished report.
+
+    ``shadowdiff watch`` marks the report it keeps replacing with a ``live`` object
+    in report.json (``every_seconds`` among others); nothing else writes one. A
+    ``<meta http-equiv="refresh">`` needs no script, so the pages' CSP allows it.
+    """
+    live = report.get("live")
+    if not isinstance(live, dict):
+        return None
+    every = live.get("every_seconds")
+    seconds = every if isinstance(every, int | float) and not isinstance(every, bool) else 60
+    return int(min(300, max(2, round(seconds))))
+
+
 def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
     import jinja2
 
@@ -64,4 +79,5 @@ def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
     r.setdefault("notes", [])
     r.setdefault("sources", {})
     r.setdefault("invalid_reasons", {})
+    r["refresh"] = live_refresh(report)
     return env.get_template("report.html.j2").render(r=r, pair_base=pair_base)
