@@ -66,3 +66,10 @@ def report_argv(records: Path, config: Path, out: Path) -> list[str]:
 def serve_argv(reports: Path, records: Path, port: int) -> list[str]:
     return [*SHADOWDIFF, "serve", "--reports", str(reports), "--records", str(records),
             "--port", str(port)]  # fmt: skip
+
+
+def watch_argv(records: Path, config: Path, reports: Path, metrics_port: int) -> list[str]:
+    """The live report beside the traffic: short ticks, a short grace (demo records flush fast)."""
+    return [*SHADOWDIFF, "watch", "--records", str(records), "--config", str(config),
+            "--reports", str(reports), "--every", "1", "--grace", "10s",
+            "--metrics-port", str(metrics_port)]  # fmt: skip
