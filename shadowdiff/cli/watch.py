@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from typing import Any
+
+# The webhook URL is a secret (a Slack webhook URL posts to the channel): a
+# container gets it from its secret store in the environment, never in argv.
+WEBHOOK_ENV = "SHADOWDIFF_ALERT_WEBHOOK"
 
 
 def register(subparsers: Any) -> None:
@@ -67,7 +72,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--alert-webhook",
         metavar="URL",
-        help="POST firing/resolved alerts here (Slack, Alertmanager-style)",
+        help=f"POST firing/resolved alerts here: a Slack incoming webhook or an "
+        f"Alertmanager-style receiver (default: ${WEBHOOK_ENV})",
     )
     parser.add_argument(
         "--report-url",
@@ -118,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         grace=args.grace,
         settings=replace(settings, latency_sample=sample),
         fail_on=settings.fail_on + extra,
-        alert_webhook=args.alert_webhook,
+        alert_webhook=args.alert_webhook or os.environ.get(WEBHOOK_ENV) or None,
         report_url=args.report_url,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
