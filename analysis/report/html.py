@@ -7,7 +7,11 @@ fragment is the SVG chart, built here from numbers alone.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
 
 W, H, PAD = 420, 160, 30
 
@@ -57,14 +61,21 @@ def live_refresh(report: dict[str, Any]) -> int | None:
     return int(min(300, max(2, round(seconds))))
 
 
-def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """One jinja2 environment per process: compiling the template costs more than rendering
+    it, and ``shadowdiff watch`` renders a report every tick."""
     import jinja2
 
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("analysis.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+
+
+def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
+    env = _environment()
     endpoints = []
     for ep in report["endpoints"]:
         cells = [k.split("->", 1) for k in ep["status"]["matrix"]]
