@@ -6,23 +6,18 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 
 import pytest
+
+from demo.test_demo_e2e import _demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 def test_the_live_report_fills_in_during_the_traffic_and_ends_with_every_pair(tmp_path):
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "shadowdiff", "demo", "--out", str(out), "--no-serve",
-            "--live", "--requests", "600", "--concurrency", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        start_new_session=True,
-    )  # fmt: skip
+    proc = _demo(out, env, "--no-serve", "--live", "--requests", "600", "--concurrency", "2")
     try:
         stdout, _ = proc.communicate(timeout=200)
     finally:

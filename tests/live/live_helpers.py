@@ -102,3 +102,16 @@ def write_capture(root: Path, records: list[dict[str, Any]], name: str | None = 
 
 def total_size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*.jsonl.gz") if not p.name.startswith("."))
+
+
+def pairs_at(tag: str, n: int, minutes: float = 0, bad: int = 0) -> list[dict[str, Any]]:
+    """``n`` identical pairs a second apart from T0 + ``minutes``; the first ``bad`` shadows 500."""
+    from datetime import timedelta
+
+    from analysis_helpers import T0, pair
+
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        when = T0 + timedelta(minutes=minutes, seconds=i)
+        out += pair(f"{tag}{i}", {"v": 1}, {"v": 1}, at=when, s_status=500 if i < bad else 200)
+    return out

@@ -12,10 +12,9 @@ import json
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -25,24 +24,13 @@ import boto3
 import orjson
 import pytest
 from analysis_helpers import T0, pair, rec
-from live_helpers import comparable, total_size, write_capture
+from live_helpers import comparable, pairs_at, total_size, write_capture
 from prometheus_client.parser import text_string_to_metric_families
-from support import free_port, running, stop_proc
+from support import free_port, running, stop_proc, wait_for
 
 from shadowdiff.layout import object_name, partition_dir
 
 EXE = [sys.executable, "-m", "shadowdiff"]
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 class Receiver:
@@ -91,14 +79,6 @@ def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
-def _pairs(tag: str, n: int, minutes: float = 0, bad: int = 0) -> list[dict]:
-    out: list[dict] = []
-    for i in range(n):
-        when = T0 + timedelta(minutes=minutes, seconds=i)
-        out += pair(f"{tag}{i}", {"v": 1}, {"v": 1}, at=when, s_status=500 if i < bad else 200)
-    return out
-
-
 @contextmanager
 def watch(args: list[str], metrics_port: int, env: dict[str, str], log: Path) -> Iterator[Any]:
     argv = [*EXE, "watch", *args, "--metrics-port", str(metrics_port)]
@@ -116,7 +96,7 @@ def test_a_live_report_follows_new_files_slides_alerts_and_exports_gauges(
 ):
     rec_dir, reports = tmp_path / "rec", tmp_path / "reports"
     rec_dir.mkdir()
-    write_capture(rec_dir, _pairs("bad", 10, bad=5))
+    write_capture(rec_dir, pairs_at("bad", 10, bad=5))
     port = free_port()
     args = ["--records", str(rec_dir), "--reports", str(reports), "--every", "0.5",
             "--grace", "1s", "--fail-on", "status_mismatch_rate > 0.2",
@@ -130,36 +110,50 @@ def test_a_live_report_follows_new_files_slides_alerts_and_exports_gauges(
             return {}
 
     with watch(args, port, subprocess_env, tmp_path / "watch.log"):
-        wait_for("the live report", lambda: report().get("summary", {}).get("pairs") == 10)
+        wait_for(
+            what="the live report",
+            timeout=60,
+            predicate=lambda: report().get("summary", {}).get("pairs") == 10,
+        )
         m = metrics(port)
         ep = (("endpoint", "GET /users/{id}"),)
         assert m[("shadowdiff_live_pairs", ())] == 10
         assert m[("shadowdiff_live_status_mismatch_rate", ep)] == 0.5
         assert m[("shadowdiff_live_body_mismatch_rate", ep)] == 0.0
         assert m[("shadowdiff_live_fail_on", (("expression", "status_mismatch_rate > 0.2"),))] == 1
-        wait_for("the firing alert", lambda: receiver.events() == ["firing"])
+        wait_for(
+            what="the firing alert", timeout=60, predicate=lambda: receiver.events() == ["firing"]
+        )
 
         ticks = metrics(port)[("shadowdiff_live_ticks_total", ())]
-        write_capture(rec_dir, _pairs("ok", 40, minutes=1))
+        write_capture(rec_dir, pairs_at("ok", 40, minutes=1))
         seen = wait_for(
-            "the new pairs", lambda: report().get("summary", {}).get("pairs") == 50 and report()
+            what="the new pairs",
+            timeout=60,
+            predicate=lambda: report().get("summary", {}).get("pairs") == 50 and report(),
         )
         assert seen["live"]["tick"] <= ticks + 2, "followed within two ticks"
-        wait_for("the resolved alert", lambda: receiver.events() == ["firing", "resolved"])
+        wait_for(
+            what="the resolved alert",
+            timeout=60,
+            predicate=lambda: receiver.events() == ["firing", "resolved"],
+        )
         m = metrics(port)
         assert m[("shadowdiff_live_status_mismatch_rate", ep)] == 5 / 50
         assert m[("shadowdiff_live_fail_on", (("expression", "status_mismatch_rate > 0.2"),))] == 0
 
-        write_capture(rec_dir, _pairs("later", 7, minutes=150))  # 2.5 h on: the window slides
+        write_capture(rec_dir, pairs_at("later", 7, minutes=150))  # 2.5 h on: the window slides
         slid = wait_for(
-            "the window to slide",
-            lambda: report().get("summary", {}).get("pairs") == 7 and report(),
+            what="the window to slide",
+            timeout=60,
+            predicate=lambda: report().get("summary", {}).get("pairs") == 7 and report(),
         )
         assert slid["window"]["start"] == "2026-11-25T11:31:00.000Z"
         ticks = metrics(port)[("shadowdiff_live_ticks_total", ())]
         wait_for(
-            "two more ticks",
-            lambda: metrics(port)[("shadowdiff_live_ticks_total", ())] >= ticks + 2,
+            what="two more ticks",
+            timeout=60,
+            predicate=lambda: metrics(port)[("shadowdiff_live_ticks_total", ())] >= ticks + 2,
         )
         assert receiver.events() == ["firing", "resolved"] and receiver.refused == 1
         alert = receiver.accepted[0]
@@ -189,7 +183,7 @@ def test_a_live_report_on_s3_equals_shadowdiff_report_and_reads_each_object_once
     bucket = f"live-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=bucket)
     records = [
-        *_pairs("a", 30, bad=4),
+        *pairs_at("a", 30, bad=4),
         *pair("body", {"x": 1, "y": [1, 2]}, {"x": 2, "y": [1]}, at=T0 + timedelta(minutes=3)),
         rec("only-p", "primary", at=T0 + timedelta(minutes=4), body={}),
         rec("err", "primary", at=T0 + timedelta(minutes=5), body={}),
@@ -208,11 +202,16 @@ def test_a_live_report_on_s3_equals_shadowdiff_report_and_reads_each_object_once
         return json.loads(body)
 
     with watch(args, port, subprocess_env, tmp_path / "watch.log"):
-        wait_for("the live report", lambda: live().get("live", {}).get("pending") == 0
-                 and live()["summary"]["pairs"] == 32)  # fmt: skip
-        _put(s3, bucket, _pairs("b", 5, minutes=6))
+        wait_for(
+            lambda: live().get("live", {}).get("pending") == 0 and live()["summary"]["pairs"] == 32,
+            60,
+            what="the live report",
+        )
+        _put(s3, bucket, pairs_at("b", 5, minutes=6))
         report = wait_for(
-            "the next objects", lambda: live().get("summary", {}).get("pairs") == 37 and live()
+            what="the next objects",
+            timeout=60,
+            predicate=lambda: live().get("summary", {}).get("pairs") == 37 and live(),
         )
         sizes = sum(o["Size"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="cap/")["Contents"])
         assert metrics(port)[("shadowdiff_live_bytes_read_total", ())] == sizes

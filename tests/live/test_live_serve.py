@@ -6,12 +6,10 @@ import os
 import re
 import subprocess
 import sys
-from datetime import timedelta
 
 import pytest
-from analysis_helpers import T0, pair
 from fastapi.testclient import TestClient
-from live_helpers import FakeClock, write_capture
+from live_helpers import FakeClock, pairs_at, write_capture
 from support import free_port, running
 
 from analysis.live.settings import build_watch_settings
@@ -23,18 +21,10 @@ CHROMIUM = "/usr/bin/chromium"
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="(\d+)">')
 
 
-def _pairs(tag: str, n: int, minutes: float = 0, bad: int = 0) -> list[dict]:
-    out: list[dict] = []
-    for i in range(n):
-        when = T0 + timedelta(minutes=minutes, seconds=i)
-        out += pair(f"{tag}{i}", {"v": 1}, {"v": 1}, at=when, s_status=500 if i < bad else 200)
-    return out
-
-
 def test_serve_lists_the_live_report_marks_it_and_its_pages_reload(tmp_path):
     records, reports = tmp_path / "rec", tmp_path / "reports"
     records.mkdir()
-    write_capture(records, _pairs("a", 8, bad=2))
+    write_capture(records, pairs_at("a", 8, bad=2))
     ws = build_watch_settings(reports=str(reports), records=str(records), every="15")
     watcher = Watcher(ws, monotonic=FakeClock())
     watcher.start()
@@ -64,7 +54,7 @@ def test_serve_lists_the_live_report_marks_it_and_its_pages_reload(tmp_path):
     by_index = client.get("/api/pairs/a7?report=live").json()  # no example: the live cids/
     assert by_index["found_in"] == "index" and by_index["report_id"] == "live"
 
-    write_capture(records, _pairs("b", 3, minutes=1))
+    write_capture(records, pairs_at("b", 3, minutes=1))
     watcher.tick()
     assert client.get("/api/reports/live").json()["summary"]["pairs"] == 11
     raw = client.get("/reports/live/files/report.html").text
@@ -79,7 +69,7 @@ def test_the_live_page_reloads_itself_in_a_browser_as_new_records_arrive(tmp_pat
 
     records, reports = tmp_path / "rec", tmp_path / "reports"
     records.mkdir()
-    write_capture(records, _pairs("a", 4))
+    write_capture(records, pairs_at("a", 4))
     exe = [sys.executable, "-m", "shadowdiff"]
     metrics, port = free_port(), free_port()
     watch = [*exe, "watch", "--records", str(records), "--reports", str(reports), "--every",
@@ -97,7 +87,7 @@ def test_the_live_page_reloads_itself_in_a_browser_as_new_records_arrive(tmp_pat
         page.goto(f"http://127.0.0.1:{port}/reports/live")
         pairs = page.locator("#summary tr", has_text="pairs").first
         expect(pairs).to_contain_text("4", timeout=30_000)
-        write_capture(records, _pairs("b", 6, minutes=1))
+        write_capture(records, pairs_at("b", 6, minutes=1))
         # No reload from here: the page's own meta refresh brings the new count.
         expect(pairs).to_contain_text("10", timeout=60_000)
         browser.close()

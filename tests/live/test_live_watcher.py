@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
-from analysis_helpers import T0, pair
-from live_helpers import FakeClock, read_json, total_size, write_capture
+from live_helpers import FakeClock, pairs_at, read_json, total_size, write_capture
 
 from analysis.live.settings import build_watch_settings
 from analysis.live.watcher import Watcher
-
-
-def _pairs(tag: str, n: int, minute: float = 0, bad: int = 0) -> list[dict]:
-    out: list[dict] = []
-    for i in range(n):
-        when = T0 + timedelta(minutes=minute, seconds=i)
-        out += pair(f"{tag}{i}", {"v": 1}, {"v": 1}, at=when, s_status=500 if i < bad else 200)
-    return out
 
 
 def _watcher(tmp_path, **kw) -> tuple[Watcher, FakeClock]:
@@ -32,7 +22,7 @@ def _watcher(tmp_path, **kw) -> tuple[Watcher, FakeClock]:
 
 def test_an_idle_tick_reads_nothing_and_leaves_the_report_alone(tmp_path):
     (tmp_path / "rec").mkdir()
-    write_capture(tmp_path / "rec", _pairs("a", 20))
+    write_capture(tmp_path / "rec", pairs_at("a", 20))
     w, _ = _watcher(tmp_path)
     assert w.tick() is True
     live = tmp_path / "reports" / "live"
@@ -42,7 +32,7 @@ def test_an_idle_tick_reads_nothing_and_leaves_the_report_alone(tmp_path):
     assert read == total_size(tmp_path / "rec")
     assert w.tick() is False and w.tick() is False
     assert os.readlink(live) == target and w.board.counters.bytes_read == read
-    write_capture(tmp_path / "rec", _pairs("b", 5, minute=1))
+    write_capture(tmp_path / "rec", pairs_at("b", 5, minutes=1))
     assert w.tick() is True
     assert read_json(live / "report.json")["summary"]["pairs"] == 25
     assert w.board.counters.bytes_read == total_size(tmp_path / "rec")  # nothing read twice
@@ -51,10 +41,10 @@ def test_an_idle_tick_reads_nothing_and_leaves_the_report_alone(tmp_path):
 
 def test_an_unreadable_file_is_noted_retried_and_then_counted_once(tmp_path):
     (tmp_path / "rec").mkdir()
-    [bad] = write_capture(tmp_path / "rec", _pairs("a", 3)[::2])  # primaries only
+    [bad] = write_capture(tmp_path / "rec", pairs_at("a", 3)[::2])  # primaries only
     good = bad.read_bytes()
     bad.write_bytes(good[:10])
-    write_capture(tmp_path / "rec", _pairs("a", 3)[1::2])
+    write_capture(tmp_path / "rec", pairs_at("a", 3)[1::2])
     w, _ = _watcher(tmp_path, grace="1m")
     w.tick()
     report = read_json(tmp_path / "reports" / "live" / "report.json")
@@ -69,7 +59,7 @@ def test_an_unreadable_file_is_noted_retried_and_then_counted_once(tmp_path):
 
 def test_a_source_outage_is_noted_and_the_watch_goes_on(tmp_path):
     (tmp_path / "rec").mkdir()
-    write_capture(tmp_path / "rec", _pairs("a", 4))
+    write_capture(tmp_path / "rec", pairs_at("a", 4))
     w, _ = _watcher(tmp_path)
     w.tick()
     os.rename(tmp_path / "rec", tmp_path / "away")
@@ -77,7 +67,7 @@ def test_a_source_outage_is_noted_and_the_watch_goes_on(tmp_path):
     report = read_json(tmp_path / "reports" / "live" / "report.json")
     assert any("unreachable" in n and "rec" in n for n in report["notes"])
     os.rename(tmp_path / "away", tmp_path / "rec")
-    write_capture(tmp_path / "rec", _pairs("b", 2, minute=2))
+    write_capture(tmp_path / "rec", pairs_at("b", 2, minutes=2))
     w.tick()
     report = read_json(tmp_path / "reports" / "live" / "report.json")
     assert report["summary"]["pairs"] == 6 and not any("unreachable" in n for n in report["notes"])
@@ -85,7 +75,7 @@ def test_a_source_outage_is_noted_and_the_watch_goes_on(tmp_path):
 
 def test_pending_ids_are_noted_until_their_grace_is_over(tmp_path):
     (tmp_path / "rec").mkdir()
-    write_capture(tmp_path / "rec", _pairs("a", 4)[::2])  # primaries only
+    write_capture(tmp_path / "rec", pairs_at("a", 4)[::2])  # primaries only
     w, fake = _watcher(tmp_path, grace="90s")
     w.tick()
     report = read_json(tmp_path / "reports" / "live" / "report.json")
@@ -99,15 +89,15 @@ def test_pending_ids_are_noted_until_their_grace_is_over(tmp_path):
 
 def test_alert_transitions_fire_once_and_resolve_once(tmp_path):
     (tmp_path / "rec").mkdir()
-    write_capture(tmp_path / "rec", _pairs("bad", 10, bad=5))
+    write_capture(tmp_path / "rec", pairs_at("bad", 10, bad=5))
     w, _ = _watcher(tmp_path, fail_on=("status_mismatch_rate > 0.2",))
     w.tick()
     assert w.board.counters.alerts == {"firing": 1, "resolved": 0}
     assert w.board.gauges.fail_on == {"status_mismatch_rate > 0.2": 1}
-    write_capture(tmp_path / "rec", _pairs("ok", 10, minute=1))
+    write_capture(tmp_path / "rec", pairs_at("ok", 10, minutes=1))
     w.tick()
     assert w.board.counters.alerts == {"firing": 1, "resolved": 0}  # 5/20 still above
-    write_capture(tmp_path / "rec", _pairs("ok2", 20, minute=2))
+    write_capture(tmp_path / "rec", pairs_at("ok2", 20, minutes=2))
     w.tick()
     w.tick()
     assert w.board.counters.alerts == {"firing": 1, "resolved": 1}
