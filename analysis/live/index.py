@@ -33,6 +33,10 @@ class LiveIndex:
             fresh = self._fresh[slice_index] = [[] for _ in range(self.shards)]
         fresh[cidindex.shard_of(cid, self.shards)].append(cidindex.entry(cid, role, moment))
 
+    def changed(self) -> bool:
+        """Lines were added since the last :meth:`write`."""
+        return bool(self._fresh)
+
     def forget_before(self, lo: int) -> None:
         for held in (self._members, self._fresh):
             for s in [s for s in held if s < lo]:

@@ -13,6 +13,12 @@ S3 has no atomic rename of a prefix: the files are overwritten in place by the
 report writer, which puts ``report.json`` last (what readers list by), and the
 index shards keep their names, so a reader sees the old report or the new one
 with every file it names.
+
+The ``cids/`` index is by far the largest part of the folder (one line per
+record of the window: tens of megabytes for a million pairs), and it only serves
+``/pairs/{id}`` lookups of pairs that are not examples, so it is rewritten at
+most every :data:`INDEX_SECONDS`; a version in between links to (S3: keeps) the
+last one written. Example pairs are always current (``pairs.jsonl.gz``).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from analysis.report import cidindex
 from analysis.report.writer import write_folder, write_report
 from shadowdiff.errors import ConfigError, SinkError
 
+INDEX_SECONDS = 300.0
+
 
 class LocalPublisher:
     def __init__(self, root: Path, name: str) -> None:
@@ -39,6 +47,7 @@ class LocalPublisher:
         self.versions = root / f".{name}.live"
         self._n = 0
         self._previous = ""
+        self._indexed = ""  # the version whose cids/ the newer ones link to
 
     @property
     def location(self) -> str:
@@ -69,12 +78,20 @@ class LocalPublisher:
         index: LiveIndex,
         lo: int,
         hi: int,
+        with_index: bool = True,
     ) -> str:
+        """Write a new version and swap the link to it; without ``with_index`` the new
+        version's ``cids/`` links to the last one written (see :data:`INDEX_SECONDS`)."""
         self._n += 1
         version = f"{self._n:08d}-{secrets.token_hex(3)}"
         folder = self.versions / version
         try:
-            index.write(folder / cidindex.DIR, lo, hi)
+            if with_index or not self._indexed:
+                index.write(folder / cidindex.DIR, lo, hi)
+                self._indexed = version
+            else:
+                folder.mkdir(parents=True)
+                os.symlink(f"../{self._indexed}/{cidindex.DIR}", folder / cidindex.DIR)
             write_folder(folder, report, pairs)
             tmp = self.root / f".{self.name}.link-{secrets.token_hex(4)}"
             os.symlink(f"{self.versions.name}/{version}", tmp)
@@ -82,7 +99,7 @@ class LocalPublisher:
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise SinkError(f"cannot write report to {folder}: {exc.strerror or exc}") from exc
-        self._prune(keep={version, self._previous})
+        self._prune(keep={version, self._previous, self._indexed})
         self._previous = version
         return str(self.link)
 
@@ -101,6 +118,7 @@ class S3Publisher:
     def __init__(self, url: str, client: Any = None) -> None:
         self.url = url.rstrip("/")
         self.client = client
+        self._indexed = False
 
     @property
     def location(self) -> str:
@@ -119,13 +137,19 @@ class S3Publisher:
         index: LiveIndex,
         lo: int,
         hi: int,
+        with_index: bool = True,
     ) -> str:
+        """Overwrite the report's objects; ``cids/`` only ``with_index`` (else it stays)."""
         import tempfile
 
+        if not with_index and self._indexed:
+            return write_report(self.url, report, pairs, self.client)
         tmp = Path(tempfile.mkdtemp(prefix="shadowdiff-live-"))
         try:
             index.write(tmp, lo, hi)
-            return write_report(self.url, report, pairs, self.client, tmp)
+            out = write_report(self.url, report, pairs, self.client, tmp)
+            self._indexed = True
+            return out
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -122,15 +122,17 @@ class LiveState:
         self._count_invalid(invalid)
 
     def _take(self, valid: list[tuple[str, str, int, bytes, Any]], now: float) -> None:
-        hashes = [key_hash(v[0], v[1]) for v in valid]
-        held = self.seen.contains(hashes)
         index = self.clock.index
+        hashes = [key_hash(v[0], v[1]) for v in valid]
+        slices = [index(v[2]) for v in valid]
+        held = self.seen.contains_at(slices, hashes)
         dups: dict[int, int] = defaultdict(int)
         fresh: dict[int, list[int]] = defaultdict(list)
         this_tick: set[int] = set()
         pending, ready = self.pending, self._ready
-        for (cid, role, ms, line, moment), h, old in zip(valid, hashes, held, strict=True):
-            s = index(ms)
+        for (cid, role, ms, line, moment), s, h, old in zip(
+            valid, slices, hashes, held, strict=True
+        ):
             if old or h in this_tick:
                 dups[s] += 1
                 continue

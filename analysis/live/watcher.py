@@ -31,7 +31,7 @@ from analysis.job import build_documents, open_sources
 from analysis.live.alerts import Transitions, payload
 from analysis.live.duration import format_duration
 from analysis.live.metrics import MetricsBoard, gauges_of
-from analysis.live.publish import open_publisher
+from analysis.live.publish import INDEX_SECONDS, open_publisher
 from analysis.live.reading import read_whole
 from analysis.live.settings import WatchSettings
 from analysis.live.slices import SliceClock, from_ms
@@ -80,6 +80,7 @@ class Watcher:
         self.location: str | None = None
         self.report: dict[str, Any] | None = None
         self._published: Any = None
+        self._indexed_at: float | None = None
 
     # ---------------------------------------------------------------- life
     def start(self) -> None:
@@ -204,7 +205,9 @@ class Watcher:
         bounds = self.state.bounds()
         notes = self.notes()
         mark = (self.state.store.version, bounds, tuple(notes))
-        if mark == self._published:
+        now = self.monotonic()
+        with_index = self._indexed_at is None or now - self._indexed_at >= INDEX_SECONDS
+        if mark == self._published and not (with_index and self.state.index.changed()):
             return False
         if bounds is None:
             end = now_utc()
@@ -225,10 +228,14 @@ class Watcher:
         )
         report["live"] = self._marker()
         try:
-            self.location = self.publisher.publish(report, pairs, self.state.index, lo, hi)
+            self.location = self.publisher.publish(
+                report, pairs, self.state.index, lo, hi, with_index
+            )
         except SinkError as exc:
             log.warning("%s (retried next tick)", exc)
             return False
+        if with_index:
+            self._indexed_at = now
         self._published = mark
         self.report = report
         self._alert(report)

@@ -102,3 +102,30 @@ def test_alert_transitions_fire_once_and_resolve_once(tmp_path):
     w.tick()
     assert w.board.counters.alerts == {"firing": 1, "resolved": 1}
     assert w.board.gauges.fail_on == {"status_mismatch_rate > 0.2": 0}
+
+
+def test_the_cids_index_is_rewritten_at_most_every_five_minutes_and_then_catches_up(tmp_path):
+    from analysis.live.publish import INDEX_SECONDS
+    from analysis.report import cidindex
+
+    (tmp_path / "rec").mkdir()
+    write_capture(tmp_path / "rec", pairs_at("a", 3))
+    w, fake = _watcher(tmp_path)
+    w.tick()
+    live = tmp_path / "reports" / "live"
+
+    def indexed(cid: str) -> bool:
+        shards = cidindex.parse_manifest((live / "cids" / "manifest.json").read_bytes(), "m")
+        raw = (live / "cids" / cidindex.shard_name(cidindex.shard_of(cid, shards))).read_bytes()
+        return bool(cidindex.find_in_shard(raw, cid, "shard"))
+
+    assert indexed("a0")
+    write_capture(tmp_path / "rec", pairs_at("b", 2, minutes=1))
+    fake.advance(60)
+    assert w.tick() is True
+    assert read_json(live / "report.json")["summary"]["pairs"] == 5
+    assert os.path.islink(live / "cids") and indexed("a0") and not indexed("b0")
+    fake.advance(INDEX_SECONDS)
+    assert w.tick() is True  # nothing new but the index is due: written now
+    assert indexed("b0") and not os.path.islink(live / "cids")
+    assert w.tick() is False
