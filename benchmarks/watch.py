@@ -74,7 +74,7 @@ def _write(args: tuple[str, int, int, int, float, str]) -> None:
         d = Path(root) / f"role={role}" / f"dt={first:%Y-%m-%d}" / f"hour={first:%H}"
         d.mkdir(parents=True, exist_ok=True)
         outs[role] = (d / f".{name}.tmp", d / name)
-    handles = {role: gzip.open(tmp, "wb", compresslevel=1) for role, (tmp, _) in outs.items()}
+    handles = {role: gzip.open(tmp, "wb", compresslevel=1) for role, (tmp, _) in outs.items()}  # noqa: SIM115
     for i in range(start, stop):
         cid = uuid.UUID(int=rng.getrandbits(128)).hex
         body = batch.make_body(rng, i)

@@ -3,7 +3,7 @@
 :meth:`LiveState.ingest` takes the raw lines a tick read. Each line is decoded
 and checked once here (invalid ones are counted by reason, like the report
 does), kept only when its source keeps its role, and deduped by
-``(correlation_id, role)`` against everything the window holds
+``(correlation_id, role)`` against what the window holds of its slice
 (:mod:`analysis.live.seen`); then it joins its correlation id's *group*.
 
 A group waits until it is complete: primary and shadow, and a secondary too
