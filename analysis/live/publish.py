@@ -125,10 +125,18 @@ class S3Publisher:
         return self.url
 
     def prepare(self) -> None:
-        if self.client is None:
-            from analysis.sources.s3 import make_client
+        """Check at start that the bucket is there and reachable (ConfigError if not)."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
-            self.client = make_client(None)
+        from analysis.sources.s3 import make_client
+
+        self.client = make_client(self.client)
+        bucket = self.url[len("s3://") :].split("/", 1)[0]
+        try:
+            self.client.head_bucket(Bucket=bucket)
+        except (ClientError, BotoCoreError) as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+            raise ConfigError(f"--reports s3://{bucket}: cannot write there ({code})") from exc
 
     def publish(
         self,

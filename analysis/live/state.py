@@ -1,8 +1,9 @@
 """What the watch knows between ticks: records in, settled groups out, partials per slice.
 
 :meth:`LiveState.ingest` takes the raw lines a tick read. Each line is decoded
-and checked once here (invalid ones are counted by reason, like the report
-does), kept only when its source keeps its role, and deduped by
+for its correlation id, role and capture time (a line without them is counted
+as invalid, by reason, like the report does; the rest of a record is checked
+when its group is reduced), kept only when its source keeps its role, and deduped by
 ``(correlation_id, role)`` against what the window holds of its slice
 (:mod:`analysis.live.seen`); then it joins its correlation id's *group*.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -36,9 +38,25 @@ from analysis.live.seen import SeenKeys, key_hash
 from analysis.live.slices import SliceClock, epoch_ms
 from analysis.live.window import SlidingPartials
 from shadowdiff.errors import InvalidRecord
-from shadowdiff.validate import check_record
+from shadowdiff.record import ROLES
+from shadowdiff.validate import parse_captured_at
 
 Line = tuple[str | None, bytes]  # (role its source keeps, raw line)
+
+
+def routing(obj: Any) -> tuple[str, str, datetime]:
+    """What a line needs to join its group: (correlation id, role, captured_at).
+
+    The rest of the record is checked once, by the reducer, when its group is
+    settled (an invalid record then counts as invalid, by reason, as in the
+    report); checking it here too cost a sixth of a tick.
+    """
+    if not isinstance(obj, dict):
+        raise InvalidRecord("not a JSON object")
+    cid, role = obj.get("correlation_id"), obj.get("role")
+    if not isinstance(cid, str) or not cid or role not in ROLES:
+        raise InvalidRecord("correlation_id or role is missing")
+    return cid, role, parse_captured_at(obj.get("captured_at"))
 
 
 @dataclass(slots=True)
@@ -105,14 +123,13 @@ class LiveState:
                 continue
             try:
                 obj = loads(line)
-                moment = check_record(obj)
+                cid, role, moment = routing(obj)
             except (orjson.JSONDecodeError, InvalidRecord):
                 invalid.append(line)
                 continue
-            role = obj["role"]
             if keep is not None and role != keep:
                 continue
-            valid.append((obj["correlation_id"], role, epoch_ms(moment), line, moment))
+            valid.append((cid, role, epoch_ms(moment), line, moment))
         if valid:
             newest = max(v[2] for v in valid)
             if self.newest_ms is None or newest > self.newest_ms:

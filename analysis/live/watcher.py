@@ -37,7 +37,7 @@ from analysis.live.settings import WatchSettings
 from analysis.live.slices import SliceClock, from_ms
 from analysis.live.state import LiveState
 from analysis.live.webhook import WebhookSender
-from analysis.sources import Horizon, Part
+from analysis.sources import Horizon, Part, Tail
 from shadowdiff.errors import SinkError, SourceError
 from shadowdiff.layout import parse_partition
 from shadowdiff.timefmt import format_ms, now_utc
@@ -151,7 +151,7 @@ class Watcher:
         )
         return published
 
-    def _take(self, part: Part, tail: Any) -> int:
+    def _take(self, part: Part, tail: Tail) -> int:
         try:
             lines, size = read_whole(part)
         except SourceError as exc:

@@ -265,3 +265,10 @@ def test_an_unreachable_source_at_start_is_one_line_and_exit_2(tmp_path, aws_env
         assert done.returncode == 2, done.stderr
         err = done.stderr.strip().splitlines()
         assert len(err) == 1 and ("nowhere" in err[0] or bucket in err[0])
+    (tmp_path / "rec").mkdir()
+    done = subprocess.run(
+        [*EXE, "watch", "--records", str(tmp_path / "rec"), "--reports", f"s3://{bucket}/r"],
+        capture_output=True, text=True, timeout=60, env=subprocess_env,
+    )  # fmt: skip
+    assert done.returncode == 2 and bucket in done.stderr and "--reports" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
