@@ -1,9 +1,8 @@
 """What the watch knows between ticks: records in, settled groups out, partials per slice.
 
 :meth:`LiveState.ingest` takes the raw lines a tick read. Each line is decoded
-for its correlation id, role and capture time (a line without them is counted
-as invalid, by reason, like the report does; the rest of a record is checked
-when its group is reduced), kept only when its source keeps its role, and deduped by
+and checked (invalid ones are counted by reason, like the report does), kept
+only when its source keeps its role, and deduped by
 ``(correlation_id, role)`` against what the window holds of its slice
 (:mod:`analysis.live.seen`); then it joins its correlation id's *group*.
 
@@ -13,8 +12,9 @@ once any secondary record was seen. One whose other side has not arrived waits
 then settled as it is (primary-only, shadow-only). Wall time, not capture time:
 sinks deliver in batches (a collector every second, Firehose every few
 minutes), so one role's records may be minutes ahead of the other's in what has
-been read, and only the time a side has been waiting says it is missing. :meth:`LiveState.settle` reduces
-settled groups with the report's own :class:`BucketReducer` (the same join, diff
+been read, and only the time a side has been waiting says it is missing.
+
+:meth:`LiveState.settle` reduces settled groups with the report's own :class:`BucketReducer` (the same join, diff
 and counting as ``shadowdiff report``) into the slice partials of
 :class:`~analysis.live.window.SlidingPartials`. A side that turns up after its
 group was settled is counted on its own, and said so in the notes.
@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -38,25 +37,10 @@ from analysis.live.seen import SeenKeys, key_hash
 from analysis.live.slices import SliceClock, epoch_ms
 from analysis.live.window import SlidingPartials
 from shadowdiff.errors import InvalidRecord
-from shadowdiff.record import ROLES
-from shadowdiff.validate import parse_captured_at
+from shadowdiff.validate import check_record
 
 Line = tuple[str | None, bytes]  # (role its source keeps, raw line)
 
-
-def routing(obj: Any) -> tuple[str, str, datetime]:
-    """What a line needs to join its group: (correlation id, role, captured_at).
-
-    The rest of the record is checked once, by the reducer, when its group is
-    settled (an invalid record then counts as invalid, by reason, as in the
-    report); checking it here too cost a sixth of a tick.
-    """
-    if not isinstance(obj, dict):
-        raise InvalidRecord("not a JSON object")
-    cid, role = obj.get("correlation_id"), obj.get("role")
-    if not isinstance(cid, str) or not cid or role not in ROLES:
-        raise InvalidRecord("correlation_id or role is missing")
-    return cid, role, parse_captured_at(obj.get("captured_at"))
 
 
 @dataclass(slots=True)
@@ -123,13 +107,14 @@ class LiveState:
                 continue
             try:
                 obj = loads(line)
-                cid, role, moment = routing(obj)
+                moment = check_record(obj)  # checked whole: an invalid copy is never a duplicate
             except (orjson.JSONDecodeError, InvalidRecord):
                 invalid.append(line)
                 continue
+            role = obj["role"]
             if keep is not None and role != keep:
                 continue
-            valid.append((cid, role, epoch_ms(moment), line, moment))
+            valid.append((obj["correlation_id"], role, epoch_ms(moment), line, moment))
         if valid:
             newest = max(v[2] for v in valid)
             if self.newest_ms is None or newest > self.newest_ms:
