@@ -38,12 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 # benchmarks/analysis.py would shadow the ``analysis`` package (sys.path[0] is this
 # script's directory): drop that directory, then load its generator under another name.
@@ -76,26 +73,9 @@ def _write(args: tuple[str, int, int, int, float, str]) -> None:
         outs[role] = (d / f".{name}.tmp", d / name)
     handles = {role: gzip.open(tmp, "wb", compresslevel=1) for role, (tmp, _) in outs.items()}  # noqa: SIM115
     for i in range(start, stop):
-        cid = uuid.UUID(int=rng.getrandbits(128)).hex
-        body = batch.make_body(rng, i)
-        when = T0 + timedelta(seconds=i * spacing)
-        path = f"/orders/{i % 5000}" if i % 3 else f"/users/{i % 977}/cart"
-        p = dict(
-            body, generated_at=batch._ts(when), request_id=str(uuid.UUID(int=rng.getrandbits(128)))
-        )
-        s = orjson.loads(orjson.dumps(body))
-        if rng.random() < batch.DIVERGENT:
-            batch._diverge(rng, s)
-        s.update(
-            generated_at=batch._ts(when + timedelta(milliseconds=7)),
-            request_id=str(uuid.UUID(int=rng.getrandbits(128))),
-        )
-        handles["primary"].write(
-            batch._record(cid, "primary", when, path, p, rng.uniform(8, 30)) + b"\n"
-        )
-        handles["shadow"].write(
-            batch._record(cid, "shadow", when, path, s, rng.uniform(8, 31)) + b"\n"
-        )
+        primary, shadow = batch.make_pair(rng, i, T0 + timedelta(seconds=i * spacing))
+        handles["primary"].write(primary)
+        handles["shadow"].write(shadow)
     for role, fh in handles.items():
         fh.close()
         tmp, final = outs[role]
