@@ -19,8 +19,8 @@ Goals (issue 14): an idle tick <= 10 ms CPU; a 1,000-pair tick within 2x of
 those pairs' share of the batch report. The machine is shared: numbers move
 with load, which the table states.
 
-    flock /tmp/shadowdiff-bench.lock .venv/bin/python benchmarks/watch.py
-    flock /tmp/shadowdiff-bench.lock .venv/bin/python benchmarks/watch.py --pairs 100000 --ticks 5
+    .venv/bin/python benchmarks/watch.py                            # N = 1M, 10 ticks of each kind
+    .venv/bin/python benchmarks/watch.py --pairs 100000 --ticks 5   # quick
 """
 
 from __future__ import annotations
