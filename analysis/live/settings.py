@@ -72,8 +72,6 @@ def build_watch_settings(
         raise ConfigError("--reports is empty: give a directory or s3://bucket/prefix")
     if not any((records, primary, shadow, secondary)):
         raise ConfigError("no input: give --records SRC or --primary/--shadow SRC")
-    if records and any((primary, shadow, secondary)):
-        raise ConfigError("give --records or --primary/--shadow/--secondary, not both")
     if metrics_port is not None and not 0 <= metrics_port <= 65535:
         raise ConfigError(f"--metrics-port {metrics_port} is not a TCP port (0-65535)")
     return WatchSettings(
