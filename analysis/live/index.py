@@ -59,7 +59,8 @@ class LiveIndex:
         empty = gzip.compress(b"", compresslevel=cidindex.LEVEL, mtime=0)
         window = [self._members[s] for s in sorted(self._members) if lo <= s <= hi]
         for shard in range(self.shards):
-            data = b"".join(m for members in window for m in members[shard])
-            (folder / cidindex.shard_name(shard)).write_bytes(data or empty)
+            with open(folder / cidindex.shard_name(shard), "wb") as fh:
+                fh.write(empty)  # a shard with no line is still a gzip file
+                fh.writelines(m for members in window for m in members[shard])
         cidindex.write_parts(folder, [])
         cidindex.write_manifest(folder, self.shards)
