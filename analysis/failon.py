@@ -66,20 +66,41 @@ def metrics(report: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def crossed(report: dict[str, Any], exprs: list[str] | tuple[str, ...]) -> list[str]:
-    """The expressions that hold for this report, each with the measured value."""
-    return holding(metrics(report), exprs)
+def evaluate_values(
+    values: dict[str, float], exprs: list[str] | tuple[str, ...]
+) -> list[tuple[str, float, bool]]:
+    """Each well-formed expression (stripped), the value it measures and whether it holds.
 
-
-def holding(values: dict[str, float], exprs: list[str] | tuple[str, ...]) -> list[str]:
-    """The expressions that hold for these metric values (a report's, a canary's)."""
-    hits = []
+    ``values`` are a report's :func:`metrics` or a canary's; ``watch`` reports the
+    transitions of these verdicts, ``report`` and ``canary`` the ones that hold.
+    """
+    out = []
     for expr in exprs:
         m = EXPR.match(expr)
         if m is None:
             continue
         name, op, limit = m.group(1), m.group(2), float(m.group(3))
         value = values[name]
-        if _OPS[op](value, limit):
-            hits.append(f"{expr.strip()} (measured {value:.6g})")
-    return hits
+        out.append((expr.strip(), value, _OPS[op](value, limit)))
+    return out
+
+
+def evaluate(
+    report: dict[str, Any], exprs: list[str] | tuple[str, ...]
+) -> list[tuple[str, float, bool]]:
+    """:func:`evaluate_values` over a report's metrics."""
+    return evaluate_values(metrics(report), exprs)
+
+
+def holding(values: dict[str, float], exprs: list[str] | tuple[str, ...]) -> list[str]:
+    """The expressions that hold for these metric values, each with the measured value."""
+    return [
+        f"{expr} (measured {value:.6g})"
+        for expr, value, holds in evaluate_values(values, exprs)
+        if holds
+    ]
+
+
+def crossed(report: dict[str, Any], exprs: list[str] | tuple[str, ...]) -> list[str]:
+    """The expressions that hold for this report, each with the measured value."""
+    return holding(metrics(report), exprs)

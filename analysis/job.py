@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from analysis.core.aggregate import Partial
 from analysis.core.examples import example_pairs
 from analysis.core.finalize import build_report
 from analysis.core.settings import ReportSettings
@@ -61,18 +62,26 @@ class JobResult:
 
 
 def sources_of(opts: JobOptions) -> tuple[list[Source], dict[str, str]]:
-    named = {
-        "records": opts.records,
-        "primary": opts.primary,
-        "shadow": opts.shadow,
-        "secondary": opts.secondary,
-    }
+    return open_sources(
+        {
+            "records": opts.records,
+            "primary": opts.primary,
+            "shadow": opts.shadow,
+            "secondary": opts.secondary,
+        },
+        opts.clients,
+    )
+
+
+def open_sources(
+    named: dict[str, str | None], clients: dict[str, Any]
+) -> tuple[list[Source], dict[str, str]]:
+    """``--records`` / ``--primary`` / ``--shadow`` / ``--secondary`` → sources (each keeps its role)."""
     given = {k: v for k, v in named.items() if v}
     if not given:
         raise ConfigError("no input: give --records SRC or --primary/--shadow SRC")
     srcs = [
-        open_source(url, None if key == "records" else key, opts.clients)
-        for key, url in given.items()
+        open_source(url, None if key == "records" else key, clients) for key, url in given.items()
     ]
     return srcs, given
 
@@ -140,33 +149,58 @@ def _run(
         )
     start = opts.since or partial.first_seen
     end = opts.until or partial.last_seen
-    notes = []
+    report, pairs = build_documents(
+        partial,
+        opts.settings,
+        report_id=report_id(start),
+        start=start,
+        end=end,
+        sources=named if opts.named_sources is None else opts.named_sources,
+        fail_on=opts.fail_on,
+        notes=opts.notes,
+    )
+    location = publish(opts.out, report, pairs, opts.clients.get("s3"), Path(cids))
+    return JobResult(report, location, crossed(report, opts.fail_on))
+
+
+def window_notes(partial: Partial) -> list[str]:
+    """What a reader must know to read the counts: nothing in the window, or no pairs."""
     valid = sum(
         partial.counts[k] for k in ("primary_records", "shadow_records", "secondary_records")
     )
     if valid == 0:
-        notes.append("no records in the window: every count is zero")
-    elif partial.counts["pairs"] == 0:
-        notes.append(
-            "no pairs: no correlation id has both a primary and a shadow record in the window"
-        )
-    notes.extend(opts.notes)
+        return ["no records in the window: every count is zero"]
+    if partial.counts["pairs"] == 0:
+        return ["no pairs: no correlation id has both a primary and a shadow record in the window"]
+    return []
+
+
+def build_documents(
+    partial: Partial,
+    settings: ReportSettings,
+    *,
+    report_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    sources: dict[str, str],
+    fail_on: tuple[str, ...],
+    notes: tuple[str, ...] = (),
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The report document and its example pairs, from a merged partial (``watch`` too)."""
     generated = now_utc()
     meta = {
-        "id": report_id(start),
+        "id": report_id,
         "generated_at": format_ms(generated),
         "window": {
             "start": format_ms(start) if start else format_ms(generated),
             "end": format_ms(end) if end else format_ms(generated),
         },
-        "sources": named if opts.named_sources is None else opts.named_sources,
-        "notes": notes,
-        "config": {"fail_on": list(opts.fail_on)},
+        "sources": sources,
+        "notes": [*window_notes(partial), *notes],
+        "config": {"fail_on": list(fail_on)},
     }
-    report = build_report(partial, opts.settings, meta)
-    pairs = example_pairs(report, partial, opts.settings)
-    location = publish(opts.out, report, pairs, opts.clients.get("s3"), Path(cids))
-    return JobResult(report, location, crossed(report, opts.fail_on))
+    report = build_report(partial, settings, meta)
+    return report, example_pairs(report, partial, settings)
 
 
 def publish(

@@ -110,6 +110,25 @@ def _record(cid: str, role: str, at: datetime, path: str, body: dict, latency: f
     )
 
 
+def make_pair(rng: random.Random, i: int, when: datetime) -> tuple[bytes, bytes]:
+    """Pair ``i`` captured at ``when``: the primary and shadow lines (newline-terminated)."""
+    cid = uuid.UUID(int=rng.getrandbits(128)).hex
+    body = make_body(rng, i)
+    path = f"/orders/{i % 5000}" if i % 3 else f"/users/{i % 977}/cart"
+    p = dict(body, generated_at=_ts(when), request_id=str(uuid.UUID(int=rng.getrandbits(128))))
+    s = orjson.loads(orjson.dumps(body))
+    if rng.random() < DIVERGENT:
+        _diverge(rng, s)
+    s.update(
+        generated_at=_ts(when + timedelta(milliseconds=7)),
+        request_id=str(uuid.UUID(int=rng.getrandbits(128))),
+    )
+    return (
+        _record(cid, "primary", when, path, p, rng.uniform(8, 30)) + b"\n",
+        _record(cid, "shadow", when, path, s, rng.uniform(8, 31)) + b"\n",
+    )
+
+
 def _write_file(args: tuple[str, int, int, int]) -> None:
     root, start, stop, seed = args
     rng = random.Random(seed)
@@ -121,20 +140,9 @@ def _write_file(args: tuple[str, int, int, int]) -> None:
         d.mkdir(parents=True, exist_ok=True)
         outs[role] = gzip.open(d / f"part-{start:09d}.jsonl.gz", "wb", compresslevel=1)  # noqa: SIM115
     for i in range(start, stop):
-        cid = uuid.UUID(int=rng.getrandbits(128)).hex
-        body = make_body(rng, i)
-        when = T0 + timedelta(seconds=i * 0.05)
-        path = f"/orders/{i % 5000}" if i % 3 else f"/users/{i % 977}/cart"
-        p = dict(body, generated_at=_ts(when), request_id=str(uuid.UUID(int=rng.getrandbits(128))))
-        s = orjson.loads(orjson.dumps(body))
-        if rng.random() < DIVERGENT:
-            _diverge(rng, s)
-        s.update(
-            generated_at=_ts(when + timedelta(milliseconds=7)),
-            request_id=str(uuid.UUID(int=rng.getrandbits(128))),
-        )
-        outs["primary"].write(_record(cid, "primary", when, path, p, rng.uniform(8, 30)) + b"\n")
-        outs["shadow"].write(_record(cid, "shadow", when, path, s, rng.uniform(8, 31)) + b"\n")
+        primary, shadow = make_pair(rng, i, T0 + timedelta(seconds=i * 0.05))
+        outs["primary"].write(primary)
+        outs["shadow"].write(shadow)
     for fh in outs.values():
         fh.close()
 

@@ -16,7 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import IO, Any
 
@@ -41,6 +41,20 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not answer within {timeout}s: {exc}") from exc
             time.sleep(0.05)
+
+
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = 15.0, every: float = 0.05, what: str = ""
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or 'condition'} not met within {timeout}s")
+        time.sleep(every)
 
 
 def _signal(proc: subprocess.Popen[Any], sig: int) -> None:

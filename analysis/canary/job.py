@@ -20,7 +20,7 @@ from analysis.core.settings import ReportSettings
 from analysis.engine import Progress, analyse
 from analysis.failon import holding
 from analysis.job import check_run, publish_with, report_id
-from analysis.sources import Part, Source, open_source
+from analysis.sources import Horizon, Part, Source, Tail, open_source
 from shadowdiff.errors import ConfigError
 from shadowdiff.timefmt import format_ms, now_utc
 
@@ -72,6 +72,22 @@ class ArmSource:
 
     def parts(self, since: datetime | None, until: datetime | None) -> list[Part]:
         return [ArmPart.of(p, self.arm) for p in self.source.parts(since, until)]
+
+    def tail(self) -> Tail:
+        return ArmTail(self.source.tail(), self.arm)
+
+
+class ArmTail:
+    """The live cursor of an arm's source, its parts tagged with the arm like ``parts``."""
+
+    def __init__(self, tail: Tail, arm: str) -> None:
+        self.inner, self.arm = tail, arm
+
+    def poll(self, horizon: Horizon) -> list[Part]:
+        return [ArmPart.of(p, self.arm) for p in self.inner.poll(horizon)]
+
+    def ack(self, part: Part) -> None:
+        self.inner.ack(part.part if isinstance(part, ArmPart) else part)
 
 
 def sources_of(opts: CanaryOptions) -> tuple[list[Source], dict[str, str]]:

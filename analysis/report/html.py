@@ -7,7 +7,11 @@ fragment is the SVG chart, built here from numbers alone.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
 
 W, H, PAD = 420, 160, 30
 
@@ -42,14 +46,36 @@ def cdf_svg(chart: dict[str, list[float]], sides: tuple[str, str] = ("primary", 
     )
 
 
-def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
+def live_refresh(report: dict[str, Any]) -> int | None:
+    """Seconds between reloads of a live report's page, or None for a finished report.
+
+    ``shadowdiff watch`` marks the report it keeps replacing with a ``live`` object
+    in report.json (``every_seconds`` among others); nothing else writes one. A
+    ``<meta http-equiv="refresh">`` needs no script, so the pages' CSP allows it.
+    """
+    live = report.get("live")
+    if not isinstance(live, dict):
+        return None
+    every = live.get("every_seconds")
+    seconds = every if isinstance(every, int | float) and not isinstance(every, bool) else 60
+    return int(min(300, max(2, round(seconds))))
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """One jinja2 environment per process: compiling the template costs more than rendering
+    it, and ``shadowdiff watch`` renders a report every tick."""
     import jinja2
 
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("analysis.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+
+
+def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
+    env = _environment()
     endpoints = []
     for ep in report["endpoints"]:
         cells = [k.split("->", 1) for k in ep["status"]["matrix"]]
@@ -64,4 +90,5 @@ def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
     r.setdefault("notes", [])
     r.setdefault("sources", {})
     r.setdefault("invalid_reasons", {})
+    r["refresh"] = live_refresh(report)
     return env.get_template("report.html.j2").render(r=r, pair_base=pair_base)

@@ -8,6 +8,7 @@ from analysis.sources.base import Part, Source, iter_lines
 from analysis.sources.kinesis import KinesisSource
 from analysis.sources.local import LocalSource
 from analysis.sources.s3 import S3Source
+from analysis.sources.tail import Horizon, Tail
 
 
 def open_source(url: str, role: str | None, clients: dict[str, Any] | None = None) -> Source:
@@ -20,4 +21,4 @@ def open_source(url: str, role: str | None, clients: dict[str, Any] | None = Non
     return LocalSource(url, role)
 
 
-__all__ = ["Part", "Source", "iter_lines", "open_source"]
+__all__ = ["Horizon", "Part", "Source", "Tail", "iter_lines", "open_source"]

@@ -2,7 +2,8 @@
 
 A :class:`Source` names where records live and lists the :class:`Part` s
 (files, objects, shards) a time window needs; a part yields its raw lines
-and names itself in every error. Lines are decoded from gzip when the bytes
+and names itself in every error. For live reading a source also hands out a
+:class:`~analysis.sources.tail.Tail`, which returns only the parts that are new. Lines are decoded from gzip when the bytes
 say so (magic number, not file name), and a CloudFront standard log (W3C
 ``#Version`` header) is turned into primary records on the fly.
 """
@@ -14,9 +15,12 @@ import io
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import IO, Any, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from shadowdiff.errors import SourceError
+
+if TYPE_CHECKING:
+    from analysis.sources.tail import Tail
 
 GZIP_MAGIC = b"\x1f\x8b"
 _IsalError: type[Exception] = zlib.error
@@ -44,6 +48,10 @@ class Source(Protocol):
     role: str | None
 
     def parts(self, since: datetime | None, until: datetime | None) -> list[Part]: ...
+
+    def tail(self) -> Tail:
+        """A cursor that returns only what is new at each poll (live reading)."""
+        ...
 
 
 def hour_in_window(moment: datetime, since: datetime | None, until: datetime | None) -> bool:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 from urllib.parse import urlparse
 
 from analysis.sources.base import Part, hour_in_window
 from analysis.sources.local import SUFFIXES, wanted
+from analysis.sources.tail import HourTail
 from shadowdiff.errors import SourceError
 from shadowdiff.layout import ROLES
 from shadowdiff.layout import hours_between as layout_hours
@@ -126,7 +127,7 @@ class S3Source:
     client: Any = field(default=None, repr=False)
 
     def _list(
-        self, bucket: str, prefix: str, delimiter: bool = False
+        self, bucket: str, prefix: str, delimiter: bool = False, start_after: str | None = None
     ) -> tuple[list[dict[str, Any]], list[str]]:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -136,6 +137,8 @@ class S3Source:
         kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         if delimiter:
             kwargs["Delimiter"] = "/"
+        if start_after:
+            kwargs["StartAfter"] = start_after
         try:
             for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
                 objects.extend(page.get("Contents", []))
@@ -168,8 +171,10 @@ class S3Source:
                     continue
                 for hour in layout_hours(since - timedelta(hours=1), until + timedelta(hours=1)):
                     keys.extend(self._list(bucket, f"{base}dt={hour:%Y-%m-%d}/hour={hour:%H}/")[0])
-        keys = [o for o in keys if o["Key"].endswith(SUFFIXES)]
-        keys.sort(key=lambda o: o["Key"])
+        return self._parts_of(bucket, keys)
+
+    def _parts_of(self, bucket: str, objects: list[dict[str, Any]]) -> list[Part]:
+        keys = sorted((o for o in objects if o["Key"].endswith(SUFFIXES)), key=lambda o: o["Key"])
         return [
             S3Part(
                 f"s3://{bucket}/{o['Key']}",
@@ -181,6 +186,83 @@ class S3Source:
             )
             for o in keys
         ]
+
+    def tail(self) -> S3Tail:
+        """A live cursor over this prefix (:mod:`analysis.sources.tail`)."""
+        return S3Tail(self)
+
+
+# A collector names each object by the second it began writing it
+# (shadowdiff.layout.object_name), and the object becomes visible only when the
+# PUT completes, so a key may appear after later-named ones. Listing restarts
+# this far before the newest name seen (the names already taken are skipped).
+REWIND = timedelta(minutes=5)
+_OBJECT_NAME = re.compile(r"^(\d{8}T\d{6}Z)-[0-9a-f]+\.jsonl\.gz$")
+
+
+class S3Tail(HourTail):
+    """New objects of an ``s3://`` prefix: per open hour, the keys after the last one listed.
+
+    In an hour whose objects are the collectors' own (named by time, directly
+    under ``hour=HH/``) a listing starts :data:`REWIND` before the newest name
+    seen; any other hour (``bucket=NN`` levels, Firehose names) is listed whole.
+    """
+
+    def __init__(self, source: S3Source) -> None:
+        super().__init__(source.role)
+        self.source = source
+        self.bucket, self.prefix = split_url(source.url)
+        self._newest_name: dict[tuple[str, datetime], str | None] = {}
+
+    def _partitioned(self) -> bool | None:
+        objects, prefixes = self.source._list(self.bucket, self.prefix, delimiter=True)
+        if any(p[len(self.prefix) :].startswith("role=") for p in prefixes):
+            return True
+        return False if objects or prefixes else None
+
+    def _values(self, prefix: str, key: str) -> list[str]:
+        _, prefixes = self.source._list(self.bucket, prefix, delimiter=True)
+        start = f"{prefix}{key}="
+        return sorted(p[len(start) :].rstrip("/") for p in prefixes if p.startswith(start))
+
+    def _hours(self, role: str, since: datetime | None) -> list[datetime]:
+        base = f"{self.prefix}role={role}/"
+        out: list[datetime] = []
+        for day in self._values(base, "dt"):
+            if since is not None and day < f"{since:%Y-%m-%d}":
+                continue
+            for hh in self._values(f"{base}dt={day}/", "hour"):
+                try:
+                    hour = datetime.fromisoformat(f"{day}T{hh}:00:00+00:00")
+                except ValueError:
+                    continue
+                if since is None or hour >= since:
+                    out.append(hour)
+        return out
+
+    def _list_hour(self, role: str, hour: datetime) -> list[Part]:
+        where = f"{self.prefix}role={role}/dt={hour:%Y-%m-%d}/hour={hour:%H}/"
+        key = (role, hour)
+        newest = self._newest_name.get(key, "")  # "": not listed yet; None: list whole
+        after = None
+        if newest:
+            stamp = datetime.strptime(newest[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            after = f"{where}{stamp - REWIND:%Y%m%dT%H%M%SZ}"
+        objects, _ = self.source._list(self.bucket, where, start_after=after)
+        if newest is not None:
+            names = [o["Key"][len(where) :] for o in objects]
+            if not all(_OBJECT_NAME.match(n) for n in names):
+                self._newest_name[key] = None
+            elif names:
+                self._newest_name[key] = max(*names, newest)
+        return self.source._parts_of(self.bucket, objects)
+
+    def _list_all(self) -> list[Part]:
+        top_objects, top_prefixes = self.source._list(self.bucket, self.prefix, delimiter=True)
+        objects = top_objects + [
+            o for p in top_prefixes for o in self.source._list(self.bucket, p)[0]
+        ]
+        return self.source._parts_of(self.bucket, objects)
 
 
 def _cf_wanted(key: str, since: datetime | None, until: datetime | None) -> bool:

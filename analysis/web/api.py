@@ -35,6 +35,7 @@ class ReportRow(BaseModel):
     status_mismatch_rate: float
     body_mismatch_rate: float
     latency_verdicts: dict[str, int]
+    live: bool = False  # kept up to date by `shadowdiff watch`
     links: dict[str, str]
 
 

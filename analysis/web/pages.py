@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, Response
 
+from analysis.report.html import live_refresh
 from analysis.web import charts
 from analysis.web.api import DT, HOUR, REPORT
 from analysis.web.canaries import rows as canary_rows
@@ -41,9 +42,11 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
             rows = [report_row(rep.data) for rep in snap.reports]
             oldest_first = rows[::-1]
             labels = [str(row["generated_at"] or row["id"])[:10] for row in oldest_first]
+            live = [r for r in (live_refresh(rep.data) for rep in snap.reports) if r]
             html = renderer.html(
                 "index.html.j2",
                 rows=rows,
+                refresh=min(live) if live else None,
                 root=service.catalog.root.uri,
                 trend=charts.trend_chart(
                     labels,
@@ -66,6 +69,7 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
             report=report.data,
             row=report_row(report.data),
             endpoints=endpoints_of(report.data),
+            refresh=live_refresh(report.data),
         )
 
     @r.get("/reports/{report_id}/files/{name}")
@@ -86,6 +90,7 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
             report=report.data,
             ep=view,
             latency=charts.latency_chart(view["latency"]),
+            refresh=live_refresh(report.data),
         )
 
     @r.get("/pairs/{correlation_id}", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from analysis.report.html import live_refresh
 from analysis.web.bodies import Body, render_body
 from shadowdiff.record import ROLES
 
@@ -53,6 +54,7 @@ def report_row(data: dict[str, Any]) -> dict[str, Any]:
         "status_mismatch_rate": _rate(summary.get("status_mismatches"), pairs),
         "body_mismatch_rate": _rate(summary.get("body_mismatches"), compared),
         "latency_verdicts": verdicts,
+        "live": live_refresh(data) is not None,
     }
 
 

@@ -21,7 +21,7 @@ from typing import NoReturn
 from shadowdiff import __version__
 from shadowdiff.errors import ShadowdiffError
 
-COMMANDS = ("collector", "report", "serve", "edge", "demo", "replay", "canary")
+COMMANDS = ("collector", "report", "serve", "edge", "demo", "replay", "canary", "watch")
 EXIT_OK, EXIT_USAGE, EXIT_THRESHOLD = 0, 2, 3
 
 

@@ -50,6 +50,12 @@ def register(subparsers: Any) -> None:
         help="exit after writing the report instead of serving it",
     )
     parser.add_argument(
+        "--live",
+        action="store_true",
+        help="also run `shadowdiff watch` beside the traffic: reports/live fills in while "
+        "the requests flow (served from the start)",
+    )
+    parser.add_argument(
         "--requests",
         type=_positive,
         default=3000,
@@ -97,5 +103,6 @@ def run(args: argparse.Namespace) -> int:
         mirror_from=args.mirror_from,
         replay=args.replay,
         canary=args.canary,
+        live=args.live,
     )
     return run_demo(settings)

@@ -83,3 +83,10 @@ def replay_argv(records: Path, target: str, secondary: str, config: Path, out: P
 def canary_argv(records: Path, config: Path, out: Path) -> list[str]:
     return [*SHADOWDIFF, "canary", "--records", str(records), "--config", str(config),
             "--out", str(out)]  # fmt: skip
+
+
+def watch_argv(records: Path, config: Path, reports: Path, metrics_port: int) -> list[str]:
+    """The live report beside the traffic: short ticks, a short grace (demo records flush fast)."""
+    return [*SHADOWDIFF, "watch", "--records", str(records), "--config", str(config),
+            "--reports", str(reports), "--every", "1", "--grace", "10s",
+            "--metrics-port", str(metrics_port)]  # fmt: skip

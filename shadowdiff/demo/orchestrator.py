@@ -14,7 +14,8 @@ import json
 import secrets
 import shutil
 import signal
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -28,6 +29,7 @@ from shadowdiff.demo.commands import (
     replay_argv,
     report_argv,
     serve_argv,
+    watch_argv,
 )
 from shadowdiff.demo.configs import write_configs
 from shadowdiff.demo.procs import Child, Children, DemoError, free_port
@@ -52,6 +54,7 @@ class DemoSettings:
     replay: bool = False  # also replay the captured v1 traffic against v2 (shadowdiff replay)
     canary: bool = False  # the canary split and verdict instead of the shadow report
     canary_weight: float = 0.2
+    live: bool = False  # run `shadowdiff watch` beside the traffic (reports/live fills in)
 
 
 def run_demo(settings: DemoSettings) -> int:
@@ -85,6 +88,7 @@ def run_demo(settings: DemoSettings) -> int:
 
 def _pipeline(settings: DemoSettings, out: Path, children: Children, console: Any) -> int:
     records, reports = out / "records", out / "reports"
+    settings = replace(settings, port=settings.port or free_port())  # one port for the run
     app_url = {name: f"http://127.0.0.1:{free_port()}" for name in APPS}
     col_url = {role: f"http://127.0.0.1:{free_port()}" for _, role in APPS.values()}
     from_tap = settings.mirror_from == "tap"
@@ -130,6 +134,7 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
         children.wait_ready(door, front)
     source = "the primary tap mirrors" if from_tap else "front door (edge handler) mirrors"
     console.print(f"  up: shop v1 (primary), v2 (shadow), v1 (secondary), 3 collectors, {source}")
+    watch = _start_live(settings, records, report_cfg, reports, children, console)
 
     # The apps stay up for the replay, which sends the captured traffic to them again.
     drive_and_stop(
@@ -138,6 +143,9 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
     report_dir = reports / now_utc().strftime("demo-%Y%m%dT%H%M%SZ")
     report = _report(records, report_cfg, report_dir, out / "logs")
     print_summary(console, report, report_dir)
+    if watch is not None:
+        _live_caught_up(reports / "live" / "report.json", report, watch)
+        console.print(f"  the live report has every pair too: {reports / 'live'}", soft_wrap=True)
     replayed = None
     if settings.replay:
         replay_dir = reports / now_utc().strftime("replay-%Y%m%dT%H%M%SZ")
@@ -148,6 +156,8 @@ def _pipeline(settings: DemoSettings, out: Path, children: Children, console: An
         for app in apps:
             children.stop(app, grace=5.0)
     if not settings.serve:
+        if watch is not None:
+            children.stop(watch)
         return 0
     return _serve(settings, reports, records, report, children, console, replayed)
 
@@ -182,6 +192,50 @@ def drive_and_stop(
             console.print(f"  [yellow]{child.name} exited with {code} (log {child.log})[/]")
     for app in apps:
         children.stop(app, grace=5.0)
+
+
+def _start_live(
+    settings: DemoSettings,
+    records: Path,
+    config: Path,
+    reports: Path,
+    children: Children,
+    console: Any,
+) -> Child | None:
+    """With ``--live``: ``shadowdiff watch`` (and the service) before the first request."""
+    if not settings.live:
+        return None
+    records.mkdir(parents=True, exist_ok=True)  # watch wants its source to exist at start
+    metrics = free_port()
+    watch = children.start("watch", watch_argv(records, config, reports, metrics))
+    children.wait_ready(watch, f"http://127.0.0.1:{metrics}", health="/metrics")
+    console.print(f"  live: shadowdiff watch → {reports / 'live'} (Prometheus :{metrics}/metrics)")
+    if settings.serve:
+        port = settings.port or free_port()
+        _start_serve(port, reports, records, children)
+        console.print(
+            f"\n[bold green]Live report (fills in as the requests flow):[/] "
+            f"http://127.0.0.1:{port}/reports/live\n",
+            soft_wrap=True,
+        )
+    return watch
+
+
+def _live_caught_up(path: Path, nightly: dict[str, Any], watch: Child, timeout: float = 60) -> None:
+    """Wait until the live report holds every pair the nightly one found (nothing pending)."""
+    want = nightly["summary"]["pairs"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            live = json.loads(path.read_text())
+        except (OSError, ValueError):
+            live = {}
+        if live.get("live", {}).get("pending") == 0 and live["summary"]["pairs"] == want:
+            return
+        if watch.proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise DemoError(f"the live report did not catch up with {want} pairs (log {watch.log})")
 
 
 def _drive(
@@ -257,12 +311,13 @@ def _serve(
     replayed: dict[str, Any] | None = None,
 ) -> int:
     port = settings.port or free_port()
-    child = children.start("serve", serve_argv(reports, records, port))
+    child = _start_serve(port, reports, records, children)
     base = f"http://127.0.0.1:{port}"
-    children.wait_ready(child, base, health="/healthz")
     console.print(f"\n[bold green]Report:[/] {base}/reports/{report['id']}", soft_wrap=True)
     if replayed is not None:
         console.print(f"Replay report: {base}/reports/{replayed['id']}", soft_wrap=True)
+    if settings.live:
+        console.print(f"Live report: {base}/reports/live", soft_wrap=True)
     example = _first_example(report, "status")
     if example:
         pair = f"{base}/pairs/{quote(example, safe='')}"
@@ -272,6 +327,16 @@ def _serve(
     )
     code = child.proc.wait()
     raise DemoError(f"shadowdiff serve exited with status {code} (log {child.log})")
+
+
+def _start_serve(port: int, reports: Path, records: Path, children: Children) -> Child:
+    """``shadowdiff serve``, once: a live demo starts it before the traffic."""
+    for child in children.running:
+        if child.name == "serve":
+            return child
+    child = children.start("serve", serve_argv(reports, records, port))
+    children.wait_ready(child, f"http://127.0.0.1:{port}", health="/healthz")
+    return child
 
 
 def _first_example(report: dict[str, Any], reason: str) -> str | None:

@@ -15,16 +15,19 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import orjson
-from support import free_port, stop_proc, wait_http  # the tests import them from here too
+from support import (  # the tests import them from here too
+    free_port,
+    stop_proc,
+    wait_for,  # noqa: F401 (re-exported: the collector tests import it from here)
+    wait_http,
+)
 
 from shadowdiff.validate import json_schema, validate
 
@@ -61,17 +64,6 @@ def read_s3(client: Any, bucket: str, prefix: str = "") -> list[dict[str, Any]]:
             body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
             out.extend(parse_lines(gzip.decompress(body)))
     return out
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(every)
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
