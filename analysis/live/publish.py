@@ -34,6 +34,7 @@ import orjson
 from analysis.live.index import LiveIndex
 from analysis.report import cidindex
 from analysis.report.writer import write_folder, write_report
+from shadowdiff.aws import aws_errors
 from shadowdiff.errors import ConfigError, SinkError
 
 INDEX_SECONDS = 300.0
@@ -126,17 +127,12 @@ class S3Publisher:
 
     def prepare(self) -> None:
         """Check at start that the bucket is there and reachable (ConfigError if not)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         from analysis.sources.s3 import make_client
 
         self.client = make_client(self.client)
         bucket = self.url[len("s3://") :].split("/", 1)[0]
-        try:
+        with aws_errors(ConfigError, f"--reports s3://{bucket}: cannot write there"):
             self.client.head_bucket(Bucket=bucket)
-        except (ClientError, BotoCoreError) as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-            raise ConfigError(f"--reports s3://{bucket}: cannot write there ({code})") from exc
 
     def publish(
         self,

@@ -22,6 +22,7 @@ import orjson
 from analysis.report import cidindex
 from analysis.report.html import render_html
 from analysis.report.markdown import render_markdown
+from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SinkError
 
 FILES = {
@@ -95,17 +96,13 @@ def upload_folder(
         import boto3
 
         s3_client = boto3.client("s3")
-    from botocore.exceptions import BotoCoreError, ClientError
 
     def put(name: str, ctype: str) -> None:
         key = f"{prefix}/{name}" if prefix else name
-        try:
+        with aws_errors(SinkError, f"cannot write s3://{bucket}/{key}"):
             s3_client.put_object(
                 Bucket=bucket, Key=key, Body=(folder / name).read_bytes(), ContentType=ctype
             )
-        except (ClientError, BotoCoreError) as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-            raise SinkError(f"cannot write s3://{bucket}/{key}: {code}") from exc
 
     with ThreadPoolExecutor(8) as pool:
         for done in [pool.submit(put, name, ctype) for name, ctype in first.items()]:

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from analysis.sources.base import GZIP_MAGIC, Part
 from analysis.sources.tail import Horizon
+from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SourceError
 from shadowdiff.timefmt import now_utc
 
@@ -31,11 +32,6 @@ def make_client(client: Any | None) -> Any:
     import boto3
 
     return boto3.client("kinesis")
-
-
-def _err(exc: Exception, what: str) -> SourceError:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-    return SourceError(f"cannot read {what}: {code}")
 
 
 @dataclass(slots=True)
@@ -56,14 +52,10 @@ class KinesisPart:
 
 
 def _iterator(client: Any, stream: str, shard: str, what: str, kind: str, **extra: Any) -> str:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
+    with aws_errors(SourceError, f"cannot read {what}"):
         it: str = client.get_shard_iterator(
             StreamName=stream, ShardId=shard, ShardIteratorType=kind, **extra
         )["ShardIterator"]
-    except (ClientError, BotoCoreError) as exc:
-        raise _err(exc, what) from exc
     return it
 
 
@@ -74,8 +66,6 @@ def drain(client: Any, iterator: str | None, what: str) -> tuple[bytes, str | No
     say so), the iterator to go on from (None once the shard is closed) and the
     sequence number of the last record read (None when there was none).
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
     chunks: list[bytes] = []
     last: str | None = None
     it = iterator
@@ -83,7 +73,8 @@ def drain(client: Any, iterator: str | None, what: str) -> tuple[bytes, str | No
         for _ in range(MAX_CALLS):
             if not it:
                 break
-            page = client.get_records(ShardIterator=it, Limit=10_000)
+            with aws_errors(SourceError, f"cannot read {what}"):
+                page = client.get_records(ShardIterator=it, Limit=10_000)
             for rec in page.get("Records", []):
                 data = bytes(rec["Data"])
                 if data.startswith(GZIP_MAGIC):
@@ -93,8 +84,6 @@ def drain(client: Any, iterator: str | None, what: str) -> tuple[bytes, str | No
             it = page.get("NextShardIterator")
             if not page.get("Records") and page.get("MillisBehindLatest", 0) == 0:
                 break
-    except (ClientError, BotoCoreError) as exc:
-        raise _err(exc, what) from exc
     except (OSError, EOFError) as exc:
         raise SourceError(f"cannot read {what}: corrupt gzip record ({exc})") from exc
     return b"".join(chunks), it, last
@@ -114,12 +103,10 @@ class KinesisSource:
         return stream
 
     def shards(self) -> list[str]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         stream = self.stream
         client = self.client = make_client(self.client)
         shards: list[str] = []
-        try:
+        with aws_errors(SourceError, f"cannot read kinesis://{stream}"):
             kwargs: dict[str, Any] = {"StreamName": stream}
             while True:
                 page = client.list_shards(**kwargs)
@@ -128,8 +115,6 @@ class KinesisSource:
                 if not token:
                     break
                 kwargs = {"NextToken": token}
-        except (ClientError, BotoCoreError) as exc:
-            raise _err(exc, f"kinesis://{stream}") from exc
         return shards
 
     def parts(self, since: datetime | None, until: datetime | None) -> list[Part]:

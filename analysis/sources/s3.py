@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from analysis.sources.base import Part, hour_in_window
 from analysis.sources.local import SUFFIXES, wanted
 from analysis.sources.tail import HourTail
+from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SourceError
 from shadowdiff.layout import ROLES
 from shadowdiff.layout import hours_between as layout_hours
@@ -60,11 +61,6 @@ def make_client(client: Any | None) -> Any:
         _shared.clear()
         _shared[key] = boto3.client("s3")
     return _shared[key]
-
-
-def _client_error(exc: Exception, what: str) -> SourceError:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-    return SourceError(f"cannot read {what}: {code}")
 
 
 class _Raw(io.RawIOBase):
@@ -110,13 +106,9 @@ class S3Part:
         self.parallel_ok = True
 
     def open(self) -> IO[bytes]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         self.client = make_client(self.client)
-        try:
+        with aws_errors(SourceError, f"cannot read {self.name}"):
             obj = self.client.get_object(Bucket=self.bucket, Key=self.key)
-        except (ClientError, BotoCoreError) as exc:
-            raise _client_error(exc, self.name) from exc
         return io.BufferedReader(_Raw(obj["Body"]), 1 << 20)
 
 
@@ -129,8 +121,6 @@ class S3Source:
     def _list(
         self, bucket: str, prefix: str, delimiter: bool = False, start_after: str | None = None
     ) -> tuple[list[dict[str, Any]], list[str]]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         client = self.client = make_client(self.client)
         objects: list[dict[str, Any]] = []
         prefixes: list[str] = []
@@ -139,15 +129,10 @@ class S3Source:
             kwargs["Delimiter"] = "/"
         if start_after:
             kwargs["StartAfter"] = start_after
-        try:
+        with aws_errors(SourceError, f"cannot list s3://{bucket}/{prefix} (from {self.url})"):
             for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
                 objects.extend(page.get("Contents", []))
                 prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
-        except (ClientError, BotoCoreError) as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            if code == "NoSuchBucket":
-                raise SourceError(f"no such bucket: s3://{bucket} (from {self.url})") from exc
-            raise _client_error(exc, f"s3://{bucket}/{prefix}") from exc
         return objects, prefixes
 
     def parts(self, since: datetime | None, until: datetime | None) -> list[Part]:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
+from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SourceError
 
 REPORT_FILE = "report.json"
@@ -81,11 +82,9 @@ class S3Root:
         return f"{self.prefix}/{folder}/{name}" if self.prefix else f"{folder}/{name}"
 
     def listing(self, file: str = REPORT_FILE) -> dict[str, str]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         base = f"{self.prefix}/" if self.prefix else ""
         out: dict[str, str] = {}
-        try:
+        with aws_errors(SourceError, f"cannot list reports root {self.uri}"):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=base
             )
@@ -95,18 +94,12 @@ class S3Root:
                     folder, _, name = rest.partition("/")
                     if name == file:
                         out[folder] = f"{obj.get('ETag', '')}:{obj.get('Size', 0)}"
-        except (BotoCoreError, ClientError) as exc:
-            raise SourceError(f"cannot list reports root {self.uri}: {exc}") from exc
         return out
 
     def read(self, folder: str, name: str) -> bytes:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         key = self._key(folder, name)
-        try:
+        with aws_errors(SourceError, f"cannot read s3://{self.bucket}/{key}"):
             body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except (BotoCoreError, ClientError) as exc:
-            raise SourceError(f"cannot read s3://{self.bucket}/{key}: {exc}") from exc
         return body
 
 

@@ -21,6 +21,7 @@ import orjson
 from collector.sinks.base import BaseSink, backoff
 from collector.sinks.items import Item, PartialWrite
 from collector.sinks.s3 import default_client
+from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SinkError
 from shadowdiff.record import decode_body, encode_body
 
@@ -114,17 +115,16 @@ class KinesisSink(BaseSink):
 
     def _put(self, call: list[tuple[Item, dict[str, Any]]]) -> list[tuple[Item, dict[str, Any]]]:
         """Put one call's entries, retrying failed ones; returns those that never went."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         pending = call
         for attempt in range(self.entry_attempts):
             try:
-                resp = self.client.put_records(
-                    StreamName=self.stream, Records=[e for _, e in pending]
-                )
-            except (BotoCoreError, ClientError) as exc:
+                with aws_errors(SinkError, f"cannot write to kinesis stream {self.stream}"):
+                    resp = self.client.put_records(
+                        StreamName=self.stream, Records=[e for _, e in pending]
+                    )
+            except SinkError:
                 if attempt == 0:
-                    raise SinkError(f"kinesis stream {self.stream}: {exc}") from exc
+                    raise
                 return pending
             if not resp.get("FailedRecordCount"):
                 return []

@@ -12,6 +12,7 @@ from typing import Any
 
 from collector.sinks.base import BaseSink
 from collector.sinks.items import Item, PartialWrite, group_by_partition, gzip_lines
+from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SinkError
 from shadowdiff.layout import object_name
 
@@ -45,20 +46,18 @@ class S3Sink(BaseSink):
         return f"{self.prefix}/{name}" if self.prefix else name
 
     def _write(self, items: list[Item]) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         groups = list(group_by_partition(items, self.buckets).items())
         for index, (partition, group) in enumerate(groups):
             key = self.key_for(partition)
             try:
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=key,
-                    Body=gzip_lines(group),
-                    ContentType="application/x-ndjson",
-                )
-            except (BotoCoreError, ClientError) as exc:
-                err = SinkError(f"s3://{self.bucket}/{key}: {exc}")
+                with aws_errors(SinkError, f"cannot write s3://{self.bucket}/{key}"):
+                    self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=key,
+                        Body=gzip_lines(group),
+                        ContentType="application/x-ndjson",
+                    )
+            except SinkError as err:
                 if index == 0:
-                    raise err from exc
-                raise PartialWrite([i for _, g in groups[index:] for i in g], err) from exc
+                    raise
+                raise PartialWrite([i for _, g in groups[index:] for i in g], err) from err
