@@ -29,6 +29,7 @@ from analysis.failon import crossed
 from analysis.report.writer import write_report
 from analysis.sources import Source, open_source
 from shadowdiff.errors import ConfigError, SinkError
+from shadowdiff.locations import parse_location
 from shadowdiff.timefmt import format_ms, now_utc
 
 
@@ -221,9 +222,10 @@ def publish(
 
 def publish_with(out: str, write: Callable[[str], str]) -> str:
     """Run ``write(where)`` so a local folder appears whole or not at all (see :func:`publish`)."""
-    if out.startswith("s3://"):
+    location = parse_location(out, "--out", ("local", "s3"))
+    if location.kind == "s3":
         return write(out)
-    target = Path(out[len("file://") :] if out.startswith("file://") else out)
+    target = location.local_path
     if target.is_dir() and any(target.iterdir()):
         return write(str(target))
     tmp = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from shadowdiff.errors import ConfigError
+from shadowdiff.locations import parse_location
 from shadowdiff.record import DEFAULT_BODY_LIMIT, ROLES, Role
 
 SinkKind = Literal["local", "s3", "kinesis"]
@@ -93,28 +94,14 @@ class CollectorSettings:
 
 
 def parse_sink(url: str, flag: str = "--sink") -> tuple[SinkKind, dict[str, Any]]:
-    """``dir``, ``file://dir``, ``s3://bucket/prefix`` or ``kinesis://stream``."""
-    if not url:
-        raise ConfigError(f"{flag}: empty sink")
-    if url.startswith("s3://"):
-        rest = url[5:]
-        bucket, _, prefix = rest.partition("/")
-        if not bucket:
-            raise ConfigError(f"{flag}: {url!r} names no bucket (want s3://bucket/prefix)")
-        return "s3", {"bucket": bucket, "prefix": prefix.strip("/")}
-    if url.startswith("kinesis://"):
-        stream = url[len("kinesis://") :].strip("/")
-        if not stream or "/" in stream:
-            raise ConfigError(f"{flag}: {url!r} is not kinesis://stream-name")
-        return "kinesis", {"stream": stream}
-    if url.startswith("file://"):
-        path = url[len("file://") :]
-        if not path:
-            raise ConfigError(f"{flag}: {url!r} names no directory")
-        return "local", {"root": Path(path)}
-    if "://" in url:
-        raise ConfigError(f"{flag}: unsupported sink {url!r} (use a dir, s3:// or kinesis://)")
-    return "local", {"root": Path(url)}
+    """``dir``, ``file://dir``, ``s3://bucket/prefix`` or ``kinesis://stream`` (one parser of
+    locations for every command: :mod:`shadowdiff.locations`)."""
+    loc = parse_location(url, flag)
+    if loc.kind == "s3":
+        return "s3", {"bucket": loc.bucket, "prefix": loc.prefix}
+    if loc.kind == "kinesis":
+        return "kinesis", {"stream": loc.stream}
+    return "local", {"root": loc.local_path}
 
 
 def parse_upstream(url: str, flag: str = "--upstream") -> tuple[str, str]:

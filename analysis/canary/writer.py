@@ -13,7 +13,6 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import orjson
 
@@ -22,6 +21,7 @@ from analysis.core.canary.verdict import fmt_p
 from analysis.report.html import cdf_svg
 from analysis.report.writer import upload_folder
 from shadowdiff.errors import SinkError
+from shadowdiff.locations import parse_location
 
 ARMS = ("baseline", "canary")
 MAX_ROWS = 15
@@ -96,16 +96,14 @@ def write_folder(folder: Path, doc: dict[str, Any]) -> None:
 
 def write_canary(out: str, doc: dict[str, Any], s3_client: Any = None) -> str:
     """Write the folder to a local path or ``s3://bucket/prefix``; returns where it went."""
-    if not out.startswith("s3://"):
-        write_folder(Path(out[len("file://") :] if out.startswith("file://") else out), doc)
+    location = parse_location(out, "--out", ("local", "s3"))
+    if location.kind == "local":
+        write_folder(location.local_path, doc)
         return out
-    parsed = urlparse(out)
-    if not parsed.netloc:
-        raise SinkError(f"not an s3://bucket/prefix URL: {out}")
     tmp = Path(tempfile.mkdtemp(prefix="shadowdiff-canary-"))
     try:
         write_folder(tmp, doc)
-        upload_folder(parsed.netloc, parsed.path.strip("/"), tmp, {}, FILES, s3_client)
+        upload_folder(location.bucket, location.prefix, tmp, {}, FILES, s3_client)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out

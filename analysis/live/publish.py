@@ -36,6 +36,7 @@ from analysis.report import cidindex
 from analysis.report.writer import write_folder, write_report
 from shadowdiff.aws import aws_errors
 from shadowdiff.errors import ConfigError, SinkError
+from shadowdiff.locations import parse_location
 
 INDEX_SECONDS = 300.0
 
@@ -169,7 +170,7 @@ def _is_live(folder: Path) -> bool:
 def open_publisher(root: str, name: str, s3_client: Any = None) -> LocalPublisher | S3Publisher:
     if not name or "/" in name or name.startswith("."):
         raise ConfigError(f"--name {name!r}: one folder name, not starting with '.'")
-    if root.startswith("s3://"):
+    location = parse_location(root, "--reports", ("local", "s3"))
+    if location.kind == "s3":
         return S3Publisher(f"{root.rstrip('/')}/{name}", s3_client)
-    path = root[len("file://") :] if root.startswith("file://") else root
-    return LocalPublisher(Path(path), name)
+    return LocalPublisher(location.local_path, name)

@@ -24,6 +24,7 @@ from analysis.report.html import render_html
 from analysis.report.markdown import render_markdown
 from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SinkError
+from shadowdiff.locations import parse_location
 
 FILES = {
     "pairs.jsonl.gz": "application/gzip",
@@ -62,16 +63,11 @@ def write_report(
     cids: Path | None = None,
 ) -> str:
     """Write the folder (with the index built in ``cids`` when given); returns where it went."""
-    if not out.startswith("s3://"):
-        target = Path(out[len("file://") :] if out.startswith("file://") else out)
-        write_folder(target, report, pairs, cids)
-        return str(target)
-    from urllib.parse import urlparse
-
-    parsed = urlparse(out)
-    bucket, prefix = parsed.netloc, parsed.path.strip("/")
-    if not bucket:
-        raise SinkError(f"not an s3://bucket/prefix URL: {out}")
+    location = parse_location(out, "--out", ("local", "s3"))
+    if location.kind == "local":
+        write_folder(location.local_path, report, pairs, cids)
+        return str(location.local_path)
+    bucket, prefix = location.bucket, location.prefix
     tmp = Path(tempfile.mkdtemp(prefix="shadowdiff-report-"))
     try:
         write_folder(tmp, report, pairs, cids)

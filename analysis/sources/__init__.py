@@ -9,14 +9,16 @@ from analysis.sources.kinesis import KinesisSource
 from analysis.sources.local import LocalSource
 from analysis.sources.s3 import S3Source
 from analysis.sources.tail import Horizon, Tail
+from shadowdiff.locations import parse_location
 
 
 def open_source(url: str, role: str | None, clients: dict[str, Any] | None = None) -> Source:
     """The source for a ``SRC`` argument; ``clients`` may inject ``s3``/``kinesis`` boto3 clients."""
     clients = clients or {}
-    if url.startswith("s3://"):
+    kind = parse_location(url, f"--{role}" if role else "--records").kind
+    if kind == "s3":
         return S3Source(url, role, clients.get("s3"))
-    if url.startswith("kinesis://"):
+    if kind == "kinesis":
         return KinesisSource(url, role, clients.get("kinesis"))
     return LocalSource(url, role)
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
-from urllib.parse import unquote, urlparse
 
 from analysis.sources.base import Part, hour_in_window
 from analysis.sources.tail import HourTail
 from shadowdiff.errors import SourceError
 from shadowdiff.layout import parse_partition
+from shadowdiff.locations import parse_location
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".gz", ".json", ".log")
 
@@ -57,9 +57,7 @@ class LocalSource:
 
     @property
     def root(self) -> Path:
-        if self.url.startswith("file://"):
-            return Path(unquote(urlparse(self.url).path))
-        return Path(self.url)
+        return parse_location(self.url, "source", ("local",)).local_path
 
     def parts(self, since: datetime | None, until: datetime | None) -> list[Part]:
         root = self.root

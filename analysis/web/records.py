@@ -19,7 +19,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -30,6 +29,7 @@ from analysis.core.settings import ReportSettings
 from analysis.report.cidindex import part_tail
 from analysis.sources import Part, iter_lines, open_source
 from shadowdiff.errors import InvalidRecord, SourceError
+from shadowdiff.locations import parse_location
 from shadowdiff.record import ROLES
 from shadowdiff.validate import record_from_obj
 
@@ -199,11 +199,10 @@ def open_lookup(
 
     A local path that does not exist is refused here, not at the first lookup.
     """
-    if "://" not in url or url.startswith("file://"):
-        path = Path(url.removeprefix("file://"))
-        if not path.exists():
-            flag = f"--{role}" if role else "--records"
-            raise SourceError(f"{flag} {url}: no such file or directory")
+    flag = f"--{role}" if role else "--records"
+    location = parse_location(url, flag)
+    if location.kind == "local" and not location.local_path.exists():
+        raise SourceError(f"{flag} {url}: no such file or directory")
     return SourceLookup(url, clients, report_settings, role=role)
 
 

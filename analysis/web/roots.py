@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SourceError
+from shadowdiff.locations import parse_location
 
 REPORT_FILE = "report.json"
 CANARY_FILE = "canary.json"  # a `shadowdiff canary --out` folder, listed beside the reports
@@ -105,14 +106,10 @@ class S3Root:
 
 def open_root(uri: str, s3_client: Any = None) -> ReportRoot:
     """A root for a local path, ``file://`` URL or ``s3://bucket/prefix``."""
-    if uri.startswith("s3://"):
-        bucket, _, prefix = uri[len("s3://") :].partition("/")
-        if not bucket:
-            raise SourceError(f"--reports {uri}: no bucket name")
-        return S3Root(bucket, prefix, s3_client)
-    if uri.startswith("file://"):
-        uri = uri[len("file://") :]
-    path = Path(uri)
+    location = parse_location(uri, "--reports", ("local", "s3"))
+    if location.kind == "s3":
+        return S3Root(location.bucket, location.prefix, s3_client)
+    path = location.local_path
     if not path.is_dir():
         raise SourceError(f"--reports {uri}: not a directory")
     return LocalRoot(path)

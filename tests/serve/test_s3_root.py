@@ -15,7 +15,7 @@ from analysis.web.roots import S3Root, open_root
 from analysis.web.settings import ServeSettings
 from serve.conftest import report_id
 from serve.reportdata import write_report
-from shadowdiff.errors import SourceError
+from shadowdiff.errors import ConfigError, SourceError
 
 
 def _upload(client: object, bucket: str, prefix: str, folder: Path) -> None:
@@ -68,7 +68,7 @@ def test_a_throttled_read_is_a_source_error_naming_the_key(aws_env: str) -> None
 
 
 def test_open_root_rejects_what_is_not_a_root(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="no bucket"):
+    with pytest.raises(ConfigError, match="no bucket"):  # a bad --reports value
         open_root("s3://")
     with pytest.raises(SourceError, match="not a directory"):
         open_root(str(tmp_path / "missing"))
