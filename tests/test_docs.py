@@ -108,3 +108,61 @@ def test_the_readme_edge_config_example_validates() -> None:
     assert blocks, "README has no edge config example"
     for block in blocks:
         parse_config(json.loads(block))
+
+
+# ---------------------------------------------------------------- the shipped contract
+
+CONTRACT = (REPO / "docs" / "contract.md").read_text(encoding="utf-8")
+SCHEMAS = {
+    "capture": REPO / "shadowdiff" / "schemas" / "capture-1.schema.json",
+    "report": REPO / "analysis" / "report" / "report-1.schema.json",
+    "canary": REPO / "analysis" / "canary" / "canary-1.schema.json",
+}
+
+
+def _schema_keys(node: object, found: set[str]) -> set[str]:
+    """Every key a JSON Schema names: its properties and required members, at any depth."""
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            found.update(props)
+        required = node.get("required")
+        if isinstance(required, list):
+            found.update(k for k in required if isinstance(k, str))
+        for key, value in node.items():
+            if key not in ("properties", "required", "enum", "const", "pattern"):
+                _schema_keys(value, found)
+        if isinstance(props, dict):
+            for value in props.values():
+                _schema_keys(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _schema_keys(value, found)
+    return found
+
+
+SCHEMA_KEYS = sorted(
+    {
+        (name, key)
+        for name, path in SCHEMAS.items()
+        for key in _schema_keys(json.loads(path.read_text()), set())
+    }
+)
+
+
+@pytest.mark.parametrize(("schema", "key"), SCHEMA_KEYS)
+def test_every_key_of_each_shipped_json_schema_is_described_in_the_contract(
+    schema: str, key: str
+) -> None:
+    assert f"`{key}`" in CONTRACT, f"{schema} schema key {key!r} is not in docs/contract.md"
+
+
+def test_the_contract_has_every_section_the_code_cites() -> None:
+    cited: set[str] = set()
+    for pkg in ("shadowdiff", "collector", "analysis", "edge", "infra", "docs", "tests"):
+        for path in (REPO / pkg).rglob("*"):
+            if path.suffix in (".py", ".md", ".yaml", ".j2") and path.is_file():
+                cited.update(re.findall(r"contract\.md §(\d+)", path.read_text(errors="replace")))
+    headings = set(re.findall(r"^## (\d+)\. ", CONTRACT, flags=re.M))
+    assert cited <= headings, f"cited but missing: {sorted(cited - headings)}"
+    assert headings == {str(n) for n in range(1, 13)}
