@@ -1,4 +1,4 @@
-"""The report configuration file (CONTRACT §5) → :class:`ReportSettings`.
+"""The report configuration file (docs/contract.md §5) → :class:`ReportSettings`.
 
 Every key is checked: an unknown key or a malformed value raises
 :class:`ConfigError` naming the key (``ignore[1].paths``), so a typo never

@@ -16,7 +16,7 @@ On loopback, with the cores pinned by ``taskset``:
 Printed: (a) p50/p99 latency each proxy adds over hitting the upstream directly
 at concurrency 1 and 64, (b) requests/s, records/s delivered to the local sink,
 and CPU per request (utime+stime from /proc of the proxy's processes, divided by
-the requests wrk completed), with the targets from issue 3. The machine is
+the requests wrk completed), with the targets printed at the end. The machine is
 shared: the load average before and after is printed with the table.
 """
 
@@ -215,7 +215,7 @@ def main() -> int:
         "--upstream",
         choices=("nginx", "python"),
         default="python",
-        help="a minimal ASGI app under uvicorn (default; the setting of issue 3's reference "
+        help="a minimal ASGI app under uvicorn (default; the setting of the reference "
         "table, where nginx does ~19.7k req/s) or nginx serving a static answer (stricter: "
         "nginx's own CPU per request drops, the ratio rises)",
     )
@@ -339,7 +339,7 @@ def report(lat, thr, pc, lc, secs, load_before, load_after, upstream) -> None:
     added50 = lat[("tap", 1)]["p50"] - lat[("direct", 1)]["p50"]
     added99 = lat[("tap", 1)]["p99"] - lat[("direct", 1)]["p99"]
     print()
-    print("targets (issue 3, capture on, one core):")
+    print("targets (capture on, one core):")
     print(
         f"- tap ≥ 5,000 requests/s: {tap['rps']:,.0f} -> {'met' if tap['rps'] >= 5000 else 'MISSED'}"
     )

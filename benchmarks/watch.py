@@ -15,7 +15,7 @@ the same run:
    ticks that each find one new file per role holding 1,000 new pairs, each
    timed with this process's CPU clock.
 
-Goals (issue 14): an idle tick <= 10 ms CPU; a 1,000-pair tick within 2x of
+Goals: an idle tick <= 10 ms CPU; a 1,000-pair tick within 2x of
 those pairs' share of the batch report. The machine is shared: numbers move
 with load, which the table states.
 

@@ -1,4 +1,4 @@
-"""Turning one exchange into a ``shadowdiff.capture/1`` record (CONTRACT §3).
+"""Turning one exchange into a ``shadowdiff.capture/1`` record (docs/contract.md §3).
 
 Bodies are stored as received: a gzip/br/deflate response is kept compressed,
 with its ``content-encoding`` header (base64, since it is not UTF-8), and

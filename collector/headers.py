@@ -86,7 +86,7 @@ def response_headers_out(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, by
 
 
 def to_record(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Lower-case names, repeated headers joined with ``", "`` (CONTRACT §3)."""
+    """Lower-case names, repeated headers joined with ``", "`` (docs/contract.md §3)."""
     out: dict[str, str] = {}
     for name, value in pairs:
         key = name.lower()

@@ -108,7 +108,7 @@ class Metrics:
             registry=reg,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         ).labels(role)
-        # The tap as mirror source (CONTRACT §8): named without the collector prefix,
+        # The tap as mirror source (docs/contract.md §8): named without the collector prefix,
         # as the contract spells it, and labelled by the target's role.
         self._mirrors = Counter(
             "shadowdiff_mirrors",

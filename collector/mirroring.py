@@ -4,7 +4,7 @@ Why here and not at the edge: a Lambda@Edge function runs next to the viewer
 and must wait for each mirror's acknowledgement, one round trip to a collector
 that may be 40–200 ms away. The tap runs next to the app; it hands the live
 response back first, then queues the request, and background workers deliver
-it over keep-alive connections. No viewer ever waits on a mirror (CONTRACT §8).
+it over keep-alive connections. No viewer ever waits on a mirror (docs/contract.md §8).
 
 What is sent is not decided here. A :class:`MirrorPlan`, built by the entry
 point from an edge config file with the edge's own code, chooses the targets

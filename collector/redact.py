@@ -1,6 +1,6 @@
 """Redaction of configured JSON body fields, before a record leaves the collector.
 
-Paths use the report's field-path syntax (CONTRACT §4): ``$`` the root,
+Paths use the report's field-path syntax (docs/contract.md §4): ``$`` the root,
 ``.name`` or ``['odd key']`` an object key, ``[*]`` every list element, e.g.
 ``$.user.password`` or ``$.cards[*].number``. A matched value becomes
 ``"[REDACTED]"``; paths that do not match are ignored.

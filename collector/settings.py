@@ -50,7 +50,7 @@ class SinkSettings:
 
 @dataclass(frozen=True, slots=True)
 class MirrorSettings:
-    """The primary tap as mirror source (``--mirror-config``, CONTRACT §8).
+    """The primary tap as mirror source (``--mirror-config``, docs/contract.md §8).
 
     The edge config file itself is parsed by the edge's own code at the entry
     point (``shadowdiff.cli.collector``) and handed to the app as a

@@ -1,7 +1,7 @@
 """A per-target circuit breaker, so a dead or distant collector stops costing users time.
 
 Without it, a target that never acknowledges makes every viewer request wait
-the whole ``budget_ms``. With it (CONTRACT §2, ``breaker``), ``failures``
+the whole ``budget_ms``. With it (docs/contract.md §2, ``breaker``), ``failures``
 unacknowledged mirrors in a row open the target's breaker: it is skipped, at
 no cost, for ``cooldown_ms``. The first request after the cool-down probes it
 once; an acknowledgement closes the breaker, anything else opens it for

@@ -1,6 +1,6 @@
 """Pure decisions and bytes: which targets get a mirror, and what exactly is sent.
 
-No I/O here, so every rule of CONTRACT §2 (sampling, filters, transforms, the
+No I/O here, so every rule of docs/contract.md §2 (sampling, filters, transforms, the
 signed fields) is tested on plain data. ``build`` returns ready-to-send HTTP/1.1
 request bytes per target; ``edge.transport`` only moves them.
 """

@@ -2,7 +2,7 @@
 
 The arm is a pure function of a sticky key (a cookie, a header, or the client
 IP when the named one is missing): the first 8 bytes of the key's SHA-256, read
-as a big-endian fraction in [0, 1), against ``weight`` (CONTRACT §9). The same
+as a big-endian fraction in [0, 1), against ``weight`` (docs/contract.md §9). The same
 user therefore always lands on the same side, and raising the weight only moves
 users from baseline to canary, never back. ``weight`` 0 is a rollback, 1 a full
 promotion.

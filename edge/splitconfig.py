@@ -1,4 +1,4 @@
-"""The ``split`` object of the edge config (CONTRACT §9): parsed and validated once.
+"""The ``split`` object of the edge config (docs/contract.md §9): parsed and validated once.
 
 Kept apart from :mod:`edge.config` so the mirror's settings and the canary's
 change independently; :func:`edge.config.parse_config` calls :func:`parse_split`

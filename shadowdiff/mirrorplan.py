@@ -1,7 +1,7 @@
 """The edge's mirror rules as the primary tap's :class:`collector.mirroring.MirrorPlan`.
 
 Why it lives here: a mirror sent by the tap must be byte for byte what the
-edge would have sent (CONTRACT §8), so the tap uses the edge's own parser
+edge would have sent (docs/contract.md §8), so the tap uses the edge's own parser
 (``edge.config``) and builder (``edge.mirror``), not a copy of them. The
 collector package may use only the edge's signing module, so the two are
 composed at the entry point, which may see both: ``shadowdiff collector``

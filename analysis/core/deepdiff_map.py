@@ -1,4 +1,4 @@
-"""deepdiff for the subtrees whose shape differs, mapped onto CONTRACT §4 leaves.
+"""deepdiff for the subtrees whose shape differs, mapped onto docs/contract.md §4 leaves.
 
 :mod:`analysis.core.jsondiff` walks both documents together, skips equal
 subtrees and decides scalar leaves itself, so the noise that differs in every

@@ -1,4 +1,4 @@
-"""Endpoint names: ``GET /users/{id}`` (CONTRACT §4).
+"""Endpoint names: ``GET /users/{id}`` (docs/contract.md §4).
 
 A configured route template wins when it has the same number of segments and
 every literal segment is equal (``{name}`` matches any one whole segment).

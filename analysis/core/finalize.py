@@ -1,4 +1,4 @@
-"""Merged :class:`Partial` → the ``shadowdiff.report/1`` document (CONTRACT §4).
+"""Merged :class:`Partial` → the ``shadowdiff.report/1`` document (docs/contract.md §4).
 
 Decisions that need the whole night happen here: each field's noise reason,
 which pairs count as body mismatches (a pair whose set of differing fields

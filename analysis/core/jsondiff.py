@@ -1,4 +1,4 @@
-"""Field-by-field JSON diff in the contract's terms (CONTRACT §4).
+"""Field-by-field JSON diff in the contract's terms (docs/contract.md §4).
 
 Semantics are those of flattening both documents to their leaves (scalars,
 empty lists, empty objects) with concrete indexes, then comparing the two
@@ -17,8 +17,8 @@ that differs in every pair never leaves this fast path. Where it meets a
 structural difference (objects with different key sets, lists of different
 length, a non-empty container against another type) it hands that node to
 deepdiff (:mod:`analysis.core.deepdiff_map`), which maps deepdiff's report
-back onto the same leaf semantics — the "diff only the subtrees that differ"
-of the issue. ``DiffOptions(use_deepdiff=False)`` keeps the pure walk (the
+back onto the same leaf semantics: deepdiff runs only on the subtrees that
+differ. ``DiffOptions(use_deepdiff=False)`` keeps the pure walk (the
 mapping's fallback). Property tests hold both equal to the flatten definition.
 """
 

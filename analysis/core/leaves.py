@@ -1,4 +1,4 @@
-"""What a field difference is, and the one rule that decides two leaves (CONTRACT §4).
+"""What a field difference is, and the one rule that decides two leaves (docs/contract.md §4).
 
 The ground both differs stand on: :mod:`analysis.core.jsondiff` (the walk) and
 :mod:`analysis.core.deepdiff_map` (structural nodes through deepdiff) import

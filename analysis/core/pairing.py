@@ -5,7 +5,7 @@ order (file index, line number). Invalid lines are counted by reason
 (:func:`shadowdiff.validate.check_record`) and skipped; records of a role
 their source does not keep are dropped; a repeated ``(correlation_id, role)``
 keeps the first one read and counts the rest as ``duplicates`` (deduped before
-the window is applied, as the issue orders it). Records of the ``unwindowed``
+the window is applied, docs/analysis.md "Order of operations"). Records of the ``unwindowed``
 roles are kept whatever their ``captured_at``: a replay's answers are captured
 now, and its window selects the original primaries only.
 """

@@ -1,4 +1,4 @@
-"""Typed report settings (CONTRACT §5), built once at the entry point and passed down.
+"""Typed report settings (docs/contract.md §5), built once at the entry point and passed down.
 
 Pure data: :mod:`analysis.config` builds it from YAML and rejects bad keys; the
 core only reads it. Frozen so it can be shared by worker processes unchanged.

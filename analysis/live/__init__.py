@@ -1,4 +1,4 @@
-"""``shadowdiff watch``: the live divergence report (CONTRACT §10).
+"""``shadowdiff watch``: the live divergence report (docs/contract.md §10).
 
 Modules, from the inside out: :mod:`~analysis.live.duration` (``--window``/``--every``
 values), :mod:`~analysis.live.slices` (how capture time is cut), :mod:`~analysis.live.window`

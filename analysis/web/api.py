@@ -1,4 +1,4 @@
-"""The JSON API: the same data as the pages (CONTRACT §7), described in OpenAPI."""
+"""The JSON API: the same data as the pages (docs/contract.md §7), described in OpenAPI."""
 
 from __future__ import annotations
 

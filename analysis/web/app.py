@@ -75,7 +75,7 @@ def create_app(
     app = FastAPI(
         title="shadowdiff report service",
         version=__version__,
-        description="Nightly shadowdiff reports and every divergent request (CONTRACT §7).",
+        description="Nightly shadowdiff reports and every divergent request (docs/contract.md §7).",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,

@@ -22,7 +22,7 @@ LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})
 class ServeSettings:
     reports: str
     records: str | None = None
-    # The report config (CONTRACT §5) used to diff pairs read from --records:
+    # The report config (docs/contract.md §5) used to diff pairs read from --records:
     # ignore rules, tolerances and routes, as the nightly report used them.
     config: str | None = None
     host: str = "127.0.0.1"

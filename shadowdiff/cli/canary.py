@@ -1,4 +1,4 @@
-"""``shadowdiff canary``: judge a canary from its two arms' records (CONTRACT §9).
+"""``shadowdiff canary``: judge a canary from its two arms' records (docs/contract.md §9).
 
 Reads the primary records of both arms (one root split by ``deployment``, or one
 source per arm), compares them per endpoint (errors with Fisher's exact test,

@@ -1,4 +1,4 @@
-"""``shadowdiff replay``: send captured primary requests to a candidate build and report (CONTRACT §11).
+"""``shadowdiff replay``: send captured primary requests to a candidate build and report (docs/contract.md §11).
 
 Reads the primary records of ``--records``/``--primary`` in ``captured_at``
 order, sends each request to ``--target`` (and ``--secondary-target``), captures

@@ -1,4 +1,4 @@
-"""``shadowdiff report``: the nightly divergence report (CONTRACT §4–§6).
+"""``shadowdiff report``: the nightly divergence report (docs/contract.md §4–§6).
 
 Reads capture records (and optionally CloudFront standard logs as the
 primary), joins them by correlation id over a window, and writes

@@ -1,4 +1,4 @@
-"""``shadowdiff watch``: the live divergence report, replaced every few seconds (CONTRACT §10).
+"""``shadowdiff watch``: the live divergence report, replaced every few seconds (docs/contract.md §10).
 
 Reads only what is new in its sources at each tick and keeps ``ROOT/NAME`` a
 full report (the files ``shadowdiff report`` writes) over the last ``--window``

@@ -1,4 +1,4 @@
-"""The command lines the demo runs: the same ones a user types (CONTRACT §6).
+"""The command lines the demo runs: the same ones a user types (docs/contract.md §6).
 
 Kept apart from the orchestration so the list of what runs, with which flags,
 reads in one place and can be checked without starting anything.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 CORRELATION_HEADER = "x-shadow-correlation-id"
 
-#: The demo report config (CONTRACT §5). No ignore rules on purpose: the report
+#: The demo report config (docs/contract.md §5). No ignore rules on purpose: the report
 #: must find the noise (request ids, timestamps) by itself, through the secondary.
 REPORT_CONFIG = """\
 # shadowdiff report configuration written by `shadowdiff demo`.
@@ -31,7 +31,7 @@ fail_on: ["status_mismatch_rate > 0.01", "body_mismatch_rate > 0.05"]
 def edge_config(
     shadow_url: str, secondary_url: str, signing_secret: str | None
 ) -> dict[str, object]:
-    """The edge config (CONTRACT §2): mirror everything to the shadow and secondary collectors.
+    """The edge config (docs/contract.md §2): mirror everything to the shadow and secondary collectors.
 
     Equal sample rates, so both mirrors get the same requests and the secondary can
     tell the report which differences are noise.
@@ -66,7 +66,7 @@ def write_configs(
 
 
 #: ``shadowdiff demo --canary``: the report config's routes and latency effect, plus the
-#: canary thresholds (CONTRACT §9; these are the defaults, spelled out to be copied).
+#: canary thresholds (docs/contract.md §9; these are the defaults, spelled out to be copied).
 CANARY_CONFIG = """\
 # shadowdiff canary configuration written by `shadowdiff demo --canary`.
 routes: ["/users/{id}", "/items/{sku}"]

@@ -1,4 +1,4 @@
-"""``shadowdiff replay``: captured primary traffic sent again to a candidate build (CONTRACT §11).
+"""``shadowdiff replay``: captured primary traffic sent again to a candidate build (docs/contract.md §11).
 
 A CI job has no production beside it, but it has last night's primary records:
 each one holds the whole request and its correlation id. Replay sends those

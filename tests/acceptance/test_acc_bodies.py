@@ -1,4 +1,4 @@
-"""Body comparison: field paths, kinds, counts, rates, non-JSON and noise (CONTRACT §4, §5)."""
+"""Body comparison: field paths, kinds, counts, rates, non-JSON and noise (docs/contract.md §4, §5)."""
 
 from __future__ import annotations
 

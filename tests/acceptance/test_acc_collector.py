@@ -1,4 +1,4 @@
-"""Collector sidecar against a tiny upstream: ack, records, redaction, signing (CONTRACT §3)."""
+"""Collector sidecar against a tiny upstream: ack, records, redaction, signing (docs/contract.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Report configuration: unknown keys and malformed values are rejected by name (CONTRACT §5)."""
+"""Report configuration: unknown keys and malformed values are rejected by name (docs/contract.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Edge function on AWS's documented viewer-request event shape (CONTRACT §2)."""
+"""Edge function on AWS's documented viewer-request event shape (docs/contract.md §2)."""
 
 from __future__ import annotations
 

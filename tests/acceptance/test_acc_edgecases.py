@@ -1,4 +1,4 @@
-"""Finer points of the report definitions (CONTRACT §3, §4, §5, §6)."""
+"""Finer points of the report definitions (docs/contract.md §3, §4, §5, §6)."""
 
 from __future__ import annotations
 

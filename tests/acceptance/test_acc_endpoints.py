@@ -1,4 +1,4 @@
-"""Endpoint naming, latency verdicts and the JSON shape of report.json (CONTRACT §4)."""
+"""Endpoint naming, latency verdicts and the JSON shape of report.json (docs/contract.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``shadowdiff serve`` over a report root made by ``shadowdiff report`` (CONTRACT §6, §7)."""
+"""``shadowdiff serve`` over a report root made by ``shadowdiff report`` (docs/contract.md §6, §7)."""
 
 from __future__ import annotations
 

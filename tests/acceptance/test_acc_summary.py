@@ -1,4 +1,4 @@
-"""Summary counts, sources, window and exit status of ``shadowdiff report`` (CONTRACT §4, §6)."""
+"""Summary counts, sources, window and exit status of ``shadowdiff report`` (docs/contract.md §4, §6)."""
 
 from __future__ import annotations
 

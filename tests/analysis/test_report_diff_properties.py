@@ -41,7 +41,7 @@ def _numbers_equal(a: Any, b: Any, opts: DiffOptions) -> bool:
 
 
 def reference(p: Any, s: Any, opts: DiffOptions = DiffOptions()) -> set[tuple[str, str]]:
-    """CONTRACT §4 literally: flatten to leaves, compare maps, then [i] → [*]."""
+    """docs/contract.md §4 literally: flatten to leaves, compare maps, then [i] → [*]."""
     if opts.ignore_list_order:  # docs/analysis.md: lists sorted by canonical JSON first
         p, s = sort_lists(p), sort_lists(s)
     fp, fs = dict(flatten(p)), dict(flatten(s))

@@ -1,4 +1,4 @@
-"""Golden tests: hand-made records against each definition of CONTRACT §4."""
+"""Golden tests: hand-made records against each definition of docs/contract.md §4."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The primary tap as mirror source (CONTRACT §8): real tap, shadow and secondary collectors.
+"""The primary tap as mirror source (docs/contract.md §8): real tap, shadow and secondary collectors.
 
 Every request through the tap is answered by the app, captured as primary, and
 mirrored (signed, transformed) to each target after the response has gone. The

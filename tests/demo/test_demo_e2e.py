@@ -41,7 +41,7 @@ def _demo(
 def demo_run(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """The demo with the mirrors sent by the edge handler, and by the primary tap (CONTRACT §8).
+    """The demo with the mirrors sent by the edge handler, and by the primary tap (docs/contract.md §8).
 
     Every assertion below holds for both: the report is just as exact either way.
     """

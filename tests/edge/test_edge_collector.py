@@ -1,6 +1,6 @@
 """The edge against the real collector: signed mirrors are acknowledged and captured as sent.
 
-This crosses the seam the contract fixes (CONTRACT §2 and §3): the collector
+This crosses the seam the contract fixes (docs/contract.md §2 and §3): the collector
 recomputes the signature over the path, query and body it receives, so any
 drift between what the edge signs and what it sends shows up here as a 401.
 """

@@ -1,4 +1,4 @@
-"""The canary split (CONTRACT §9): sticky arms by the SHA-256 rule, the canary origin, no raise."""
+"""The canary split (docs/contract.md §9): sticky arms by the SHA-256 rule, the canary origin, no raise."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hand-made report folders that follow CONTRACT §4 and the agreed pairs.jsonl.gz layout.
+"""Hand-made report folders that follow docs/contract.md §4 and the agreed pairs.jsonl.gz layout.
 
 Built without the analysis package on purpose: the service must read what the
 contract says a report folder holds, whatever wrote it.

@@ -1,4 +1,4 @@
-"""The canary verdict (CONTRACT §9), as pure functions over plain data.
+"""The canary verdict (docs/contract.md §9), as pure functions over plain data.
 
 Records of both arms (role ``primary``, told apart by ``deployment`` or by the
 source they came from) go through the report's engine (:mod:`analysis.engine`)

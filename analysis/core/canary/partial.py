@@ -35,7 +35,7 @@ class ArmStats:
 
     @property
     def errors(self) -> int:
-        """5xx responses plus records without a response (CONTRACT §9)."""
+        """5xx responses plus records without a response (docs/contract.md §9)."""
         return self.status["5xx"] + self.no_response
 
     def merge(self, other: ArmStats) -> None:

@@ -1,4 +1,4 @@
-"""Typed canary settings: the ``canary`` key of the report config (CONTRACT §9).
+"""Typed canary settings: the ``canary`` key of the report config (docs/contract.md §9).
 
 Built once at the entry point (``shadowdiff canary``) and shipped to workers
 inside :class:`CanarySpec`, frozen so every process reads the same values.

@@ -1,4 +1,4 @@
-"""Which JSON paths, with which types, an arm's 2xx responses hold (schema drift, CONTRACT §9).
+"""Which JSON paths, with which types, an arm's 2xx responses hold (schema drift, docs/contract.md §9).
 
 A body is flattened to its leaves in the report's notation (§4: ``$``, ``.name``,
 ``['odd key']``, ``[*]``) with each leaf's JSON type; a response counts once per

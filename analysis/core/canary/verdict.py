@@ -1,4 +1,4 @@
-"""Merged :class:`CanaryPartial` → the ``shadowdiff.canary/1`` document (CONTRACT §9).
+"""Merged :class:`CanaryPartial` → the ``shadowdiff.canary/1`` document (docs/contract.md §9).
 
 Per endpoint: status classes, the error rate of each arm with Fisher's exact
 test, latency with Mann-Whitney U (the report's test and verdict), schema drift.
