@@ -1,0 +1,223 @@
+"""Why a field differs: the request attributes behind each divergence (CONTRACT §12).
+
+For a set D of pairs (those that differ at one field, or fall in one mismatching
+status cell) and the rest R, an attribute value is listed when it is much more
+common in D than in R: ``support`` (its share of D) ≥ 0.8, ``lift`` =
+``support / max(baseline, 1/|R|)`` ≥ 2 and ≥ 5 pairs of D hold it; at most
+three, by lift then support (:func:`contrast`, which any caller can use on its
+own two sets, e.g. a canary's failing and passing requests: :func:`explain_sets`).
+
+Per endpoint, :class:`ExplainAgg` counts each pair once, in the group of pairs
+that share its status cell and its set of differing fields (its *signature*),
+as level-sampled attribute counts (:mod:`analysis.core.attrsample`). Every
+set the report needs is a union of groups, derived when the night is final:
+
+* D of a field = the compared groups whose signature holds it, sampled at its
+  own level, so a rare field keeps (up to ``sample``) all of its pairs;
+* R of a field = the other compared groups, read at the level of the
+  endpoint's compared pairs: one shared sample of at most ``sample`` pairs
+  serves every field, instead of one per field;
+* D of a status cell = that cell's group; its R = every other pair, read at the
+  level of all the endpoint's pairs.
+
+:meth:`ExplainAgg.prune` drops the levels no sample can reach any more and caps
+attributes on the levels only a D needs, so memory stays at about ``sample``
+pairs per sample whatever the night's size or its attributes' cardinality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from analysis.core.attributes import request_keys, split_key
+from analysis.core.attrsample import (
+    AttrSample,
+    Counts,
+    cap_for,
+    count_of,
+    counts_at,
+    level_of,
+    sample_level,
+)
+from analysis.core.settings import DEFAULT_EXPLAIN_SAMPLE
+
+MIN_LIFT = 2.0
+MIN_PAIRS = 5
+MAX_ENTRIES = 3
+
+FieldKey = tuple[str, str]  # (path, kind), as in analysis.core.aggregate
+GroupKey = tuple[str, frozenset[FieldKey] | None]  # (status cell, signature or None)
+NO_DIFF: frozenset[FieldKey] = frozenset()
+
+
+def mismatching(cell: str) -> bool:
+    before, sep, after = cell.partition("->")
+    return bool(sep) and before != after
+
+
+def contrast(
+    d: Counts, r_n: int, r_count: Callable[[str], int], d_total: int, r_total: int
+) -> list[dict[str, Any]]:
+    """The attribute values that set D apart from R, best first (at most three).
+
+    ``d`` counts a sample of D (``d_total`` pairs in all); ``r_n`` is the size of
+    R's sample and ``r_count(key)`` how many of it hold ``key``; ``r_total`` is |R|.
+    ``pairs`` is exact while the sample holds all of D, else ``support × |D|``.
+    """
+    if d.n <= 0 or r_n <= 0 or r_total <= 0 or d_total < MIN_PAIRS:
+        return []
+    floor = 1.0 / r_total
+    found: list[dict[str, Any]] = []
+    for key, c in d.keys.items():
+        if 5 * c < 4 * d.n:  # support below 0.8, in exact arithmetic
+            continue
+        attr, value = split_key(key)
+        if attr in d.capped:
+            continue
+        support = c / d.n
+        pairs = c if d.n >= d_total else round(support * d_total)
+        if pairs < MIN_PAIRS:
+            continue
+        baseline = r_count(key) / r_n
+        lift = support / max(baseline, floor)
+        if lift < MIN_LIFT:
+            continue
+        found.append(
+            {
+                "attribute": attr,
+                "value": value,
+                "support": support,
+                "baseline": baseline,
+                "lift": lift,
+                "pairs": pairs,
+            }
+        )
+    found.sort(key=lambda e: (-e["lift"], -e["support"], e["attribute"], e["value"]))
+    return found[:MAX_ENTRIES]
+
+
+def explain_sets(
+    d: Iterable[AttrSample], r: Iterable[AttrSample], size: int, d_total: int, r_total: int
+) -> list[dict[str, Any]]:
+    """Which request attributes distinguish the requests of ``d`` from those of ``r``."""
+    ds, rs = list(d), list(r)
+    dc = counts_at(ds, sample_level((s.n for s in ds), size))
+    rc = counts_at(rs, sample_level((s.n for s in rs), size))
+    return contrast(dc, rc.n, rc.keys.__getitem__, d_total, r_total)
+
+
+def _contrast(
+    d: list[AttrSample], r: list[AttrSample], size: int, level_r: int, d_total: int, r_total: int
+) -> list[dict[str, Any]]:
+    """D at its own sample level against R read at the shared level ``level_r``."""
+    dc = counts_at(d, sample_level((g.n for g in d), size))
+    r_n = sum(k for g in r for lv, k in g.n.items() if lv >= level_r)
+    return contrast(dc, r_n, lambda key: count_of(r, level_r, key), d_total, r_total)
+
+
+@dataclass(slots=True)
+class ExplainAgg:
+    """One endpoint's attribute counts, grouped by (status cell, signature)."""
+
+    sample: int = DEFAULT_EXPLAIN_SAMPLE  # 0: explain is off
+    groups: dict[GroupKey, AttrSample] = field(default_factory=dict)
+    retained: int = 0  # pairs whose attributes are held; prune when it doubles
+    prune_at: int = 0
+
+    def add(
+        self,
+        h: int,
+        cell: str,
+        sig: frozenset[FieldKey] | None,
+        request: Mapping[str, Any],
+        headers: tuple[str, ...],
+    ) -> None:
+        """One pair: ``h`` its correlation id's hash, ``sig`` None when not compared."""
+        if self.sample <= 0:
+            return
+        level = level_of(h)
+        key = (cell, sig)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = AttrSample()
+        if not group.wants(level):
+            group.see(level)
+            return
+        group.add(level, request_keys(request, headers))
+        self.retained += 1
+        if self.retained > max(self.prune_at, 4 * self.sample):
+            self.prune()
+
+    def merge(self, other: ExplainAgg) -> None:
+        self.sample = min(self.sample, other.sample)
+        for key, group in other.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = group
+            else:
+                mine.merge(group)
+        self.retained += other.retained
+        if self.sample > 0 and self.retained > max(self.prune_at, 4 * self.sample):
+            self.prune()
+
+    def prune(self) -> None:
+        """Drop what no sample can reach; cap attributes on levels only a D reads."""
+        size = self.sample
+        all_n, compared_n = [], []
+        by_field: dict[FieldKey, list[dict[int, int]]] = {}
+        by_cell: dict[str, list[dict[int, int]]] = {}
+        for (cell, sig), g in self.groups.items():
+            all_n.append(g.n)
+            if sig is not None:
+                compared_n.append(g.n)
+                for fk in sig:
+                    by_field.setdefault(fk, []).append(g.n)
+            elif mismatching(cell):
+                by_cell.setdefault(cell, []).append(g.n)
+        level_all, level_compared = sample_level(all_n, size), sample_level(compared_n, size)
+        level_field = {fk: sample_level(ns, size) for fk, ns in by_field.items()}
+        level_cell = {cell: sample_level(ns, size) for cell, ns in by_cell.items()}
+        cap = cap_for(size)
+        for (cell, sig), g in self.groups.items():
+            if sig is not None:
+                need = min((level_field[fk] for fk in sig), default=level_compared)
+                g.restrict(need, level_compared, cap)
+            elif mismatching(cell):
+                g.restrict(level_cell[cell], level_all, cap)
+            else:
+                g.restrict(level_all)
+        self.groups = {k: g for k, g in self.groups.items() if not g.empty()}
+        self.retained = sum(g.retained() for g in self.groups.values())
+        self.prune_at = 2 * self.retained
+
+    def size(self) -> int:
+        """Entries held (attribute keys and per-level counts): the memory it grows with."""
+        return sum(g.size() for g in self.groups.values())
+
+    # ------------------------------------------------------------ the final night
+    def fields(
+        self, totals: Mapping[FieldKey, int], compared: int
+    ) -> dict[FieldKey, list[dict[str, Any]]]:
+        """``explain`` of each field in ``totals`` (its pair count); ``compared`` = |C|."""
+        groups = [(sig, g) for (_, sig), g in self.groups.items() if sig is not None]
+        level_r = sample_level((g.n for _, g in groups), self.sample)
+        out: dict[FieldKey, list[dict[str, Any]]] = {}
+        for fk, total in totals.items():
+            d = [g for sig, g in groups if fk in sig]
+            r = [g for sig, g in groups if fk not in sig]
+            out[fk] = _contrast(d, r, self.sample, level_r, total, compared - total)
+        return out
+
+    def cells(self, matrix: Mapping[str, int], pairs: int) -> dict[str, list[dict[str, Any]]]:
+        """``status.explain``: each mismatching cell of ``matrix``; ``pairs`` = all pairs."""
+        level_r = sample_level((g.n for g in self.groups.values()), self.sample)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for cell, total in matrix.items():
+            if not mismatching(cell) or total <= 0:
+                continue
+            d = [g for (c, sig), g in self.groups.items() if c == cell and sig is None]
+            r = [g for (c, sig), g in self.groups.items() if not (c == cell and sig is None)]
+            out[cell] = _contrast(d, r, self.sample, level_r, total, pairs - total)
+        return out
