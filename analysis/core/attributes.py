@@ -5,9 +5,13 @@ A request becomes a tuple of keys ``"<attribute>\\0<value>"``: ``method``,
 first value, percent-decoded; ``""`` for a bare key), ``header.<name>`` for the
 configured headers, and ``body.<key>`` for the top-level scalar members of a
 JSON object body, each as its JSON text (``7``, ``true``, ``null``, ``"EUR"``).
-One flat string per attribute-value pair, so counting a request is one
-``Counter.update`` in C, and the NUL cannot occur in an attribute name
-(names holding one are skipped).
+One flat string per attribute-value pair (the NUL cannot occur in an
+attribute name: names holding one are skipped).
+
+Reading a request into keys costs several µs, and most requests of a big night
+fall outside every sample, so the reducer keeps a compact *row* per request
+instead (:func:`request_row`, one ``orjson.dumps``); only the rows of sampled
+requests are read into keys, when the report is finalised (:func:`row_keys`).
 
 What one request can contribute is bounded, whatever the client sends: at most
 :data:`MAX_SEGMENTS` path segments, :data:`MAX_KEYS` query keys and
@@ -22,6 +26,7 @@ import base64
 import binascii
 import zlib
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -31,6 +36,7 @@ SEP = "\0"
 MAX_SEGMENTS = 16
 MAX_KEYS = 32
 MAX_TEXT = 200
+RAW_LIMIT = 2048
 _KEEP = MAX_TEXT - 12
 _PATHS = tuple(f"path[{i}]{SEP}" for i in range(MAX_SEGMENTS))
 
@@ -62,22 +68,29 @@ def split_key(key: str) -> tuple[str, str]:
     return attr, value
 
 
+def _decode(text: str) -> str:
+    """Form decoding (``+`` is a space), the slow way only when there is a ``%``."""
+    if "%" in text:
+        return unquote_plus(text)
+    return text.replace("+", " ") if "+" in text else text
+
+
 def _query(query: str, keys: list[str]) -> None:
     seen: set[str] = set()
     for part in query.split("&"):
         if not part:
             continue
         name, _, value = part.partition("=")
-        if "%" in name or "+" in name:
-            name = unquote_plus(name)
+        if "%" in part or "+" in part:
+            name, value = _decode(name), _decode(value)
         if name in seen or SEP in name:
             continue
         seen.add(name)
         if len(seen) > MAX_KEYS:
             return
-        if "%" in value or "+" in value:
-            value = unquote_plus(value)
-        keys.append(f"query.{shorten(name)}{SEP}{shorten(value)}")
+        if len(name) > MAX_TEXT:
+            name = shorten(name)
+        keys.append(f"query.{name}{SEP}{value if len(value) <= MAX_TEXT else shorten(value)}")
 
 
 def _body(request: Mapping[str, Any], keys: list[str]) -> None:
@@ -110,27 +123,70 @@ def _body(request: Mapping[str, Any], keys: list[str]) -> None:
             return
 
 
-def request_keys(request: Mapping[str, Any], headers: tuple[str, ...] = ()) -> list[str]:
-    """Every attribute key of one request (a capture record's ``request`` object).
+def _path(path: str, keys: list[str]) -> None:
+    if path[:1] == "/":
+        path = path[1:]
+    for i, segment in enumerate(path.split("/", MAX_SEGMENTS)[:MAX_SEGMENTS]):
+        keys.append(_PATHS[i] + (segment if len(segment) <= MAX_TEXT else shorten(segment)))
 
-    ``headers`` are lower-case names (``explain.headers``); the record's header
-    names are lower-case already (CONTRACT §3).
+
+def request_row(request: Mapping[str, Any], headers: tuple[str, ...] = ()) -> bytes:
+    """One request, compact, for counting now and reading as attributes later.
+
+    The raw method, path and query, the values of ``headers`` (``explain.headers``,
+    lower-case, as record header names are), and the body's attribute keys
+    (parsed now: bodies are too big to keep). A path or query longer than
+    :data:`RAW_LIMIT` is read into keys now too. :func:`row_keys` expands it.
     """
-    keys = [f"method{SEP}{request.get('method', '')}"]
-    path = str(request.get("path") or "/").split("?", 1)[0]
-    segments = (path[1:] if path.startswith("/") else path).split("/", MAX_SEGMENTS)
-    for i, segment in enumerate(segments[:MAX_SEGMENTS]):
-        keys.append(_PATHS[i] + shorten(segment))
-    query = request.get("query")
-    if query and isinstance(query, str):
-        _query(query, keys)
+    get = request.get
+    path = get("path") or "/"
+    if not isinstance(path, str):
+        path = str(path)
+    if "?" in path:
+        path = path.split("?", 1)[0]
+    query = get("query")
+    if not isinstance(query, str):
+        query = ""
+    extra: list[str] | None = None
+    if len(path) > RAW_LIMIT or len(query) > RAW_LIMIT:
+        extra = []
+        _path(path, extra)
+        _query(query, extra)
+        path, query = None, ""
+    values = None
     if headers:
-        have = request.get("headers")
+        have = get("headers")
         if isinstance(have, dict):
-            for name in headers:
-                value = have.get(name)
-                if isinstance(value, str):
-                    keys.append(f"header.{name}{SEP}{shorten(value)}")
-    if request.get("body"):
-        _body(request, keys)
+            values = list(map(have.get, headers))
+    if get("body"):
+        if extra is None:
+            extra = []
+        _body(request, extra)
+    return orjson.dumps((get("method", ""), path, query, values, extra))
+
+
+def row_keys(row: bytes, headers: tuple[str, ...] = ()) -> list[str]:
+    """The attribute keys of a :func:`request_row` built with the same ``headers``."""
+    method, path, query, values, extra = orjson.loads(row)
+    keys = [f"method{SEP}{method}"]
+    if path is not None:
+        _path(path, keys)
+    if query:
+        _query(query, keys)
+    if values:
+        for (_, prefix), value in zip(_header_prefixes(headers), values, strict=False):
+            if isinstance(value, str):
+                keys.append(prefix + (value if len(value) <= MAX_TEXT else shorten(value)))
+    if extra:
+        keys += extra
     return keys
+
+
+def request_keys(request: Mapping[str, Any], headers: tuple[str, ...] = ()) -> list[str]:
+    """Every attribute key of one request (a capture record's ``request`` object)."""
+    return row_keys(request_row(request, headers), headers)
+
+
+@lru_cache(maxsize=64)
+def _header_prefixes(headers: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, f"header.{name}{SEP}") for name in headers)

@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.core.attributes import request_keys, split_key
+from analysis.core.attributes import request_row, row_keys, split_key
 from analysis.core.attrsample import (
     AttrSample,
     Counts,
-    cap_for,
-    count_of,
+    Expand,
+    count_keys,
     counts_at,
     level_of,
     sample_level,
@@ -57,6 +57,19 @@ def mismatching(cell: str) -> bool:
     return bool(sep) and before != after
 
 
+def candidates(d: Counts, d_total: int) -> dict[str, int]:
+    """The keys of D's sample that reach support ≥ 0.8 (exactly) on ≥ 5 pairs: key → count."""
+    if d.n <= 0 or d_total < MIN_PAIRS:
+        return {}
+    out = {}
+    for key, c in d.keys.items():
+        if 5 * c < 4 * d.n or split_key(key)[0] in d.capped:
+            continue
+        if (c if d.n >= d_total else round(c / d.n * d_total)) >= MIN_PAIRS:
+            out[key] = c
+    return out
+
+
 def contrast(
     d: Counts, r_n: int, r_count: Callable[[str], int], d_total: int, r_total: int
 ) -> list[dict[str, Any]]:
@@ -66,20 +79,14 @@ def contrast(
     R's sample and ``r_count(key)`` how many of it hold ``key``; ``r_total`` is |R|.
     ``pairs`` is exact while the sample holds all of D, else ``support × |D|``.
     """
-    if d.n <= 0 or r_n <= 0 or r_total <= 0 or d_total < MIN_PAIRS:
+    if r_n <= 0 or r_total <= 0:
         return []
     floor = 1.0 / r_total
     found: list[dict[str, Any]] = []
-    for key, c in d.keys.items():
-        if 5 * c < 4 * d.n:  # support below 0.8, in exact arithmetic
-            continue
+    for key, c in candidates(d, d_total).items():
         attr, value = split_key(key)
-        if attr in d.capped:
-            continue
         support = c / d.n
         pairs = c if d.n >= d_total else round(support * d_total)
-        if pairs < MIN_PAIRS:
-            continue
         baseline = r_count(key) / r_n
         lift = support / max(baseline, floor)
         if lift < MIN_LIFT:
@@ -98,23 +105,52 @@ def contrast(
     return found[:MAX_ENTRIES]
 
 
-def explain_sets(
-    d: Iterable[AttrSample], r: Iterable[AttrSample], size: int, d_total: int, r_total: int
-) -> list[dict[str, Any]]:
-    """Which request attributes distinguish the requests of ``d`` from those of ``r``."""
-    ds, rs = list(d), list(r)
-    dc = counts_at(ds, sample_level((s.n for s in ds), size))
-    rc = counts_at(rs, sample_level((s.n for s in rs), size))
-    return contrast(dc, rc.n, rc.keys.__getitem__, d_total, r_total)
+def cached(headers: tuple[str, ...]) -> Expand:
+    """:func:`row_keys` for ``headers``, remembering each row (one finalisation's worth)."""
+    memo: dict[bytes, list[str]] = {}
+
+    def expand(row: bytes) -> list[str]:
+        keys = memo.get(row)
+        if keys is None:
+            keys = memo[row] = row_keys(row, headers)
+        return keys
+
+    return expand
 
 
 def _contrast(
-    d: list[AttrSample], r: list[AttrSample], size: int, level_r: int, d_total: int, r_total: int
+    d: list[AttrSample],
+    r: list[AttrSample],
+    level_r: int,
+    expand: Expand,
+    size: int,
+    d_total: int,
+    r_total: int,
 ) -> list[dict[str, Any]]:
-    """D at its own sample level against R read at the shared level ``level_r``."""
-    dc = counts_at(d, sample_level((g.n for g in d), size))
-    r_n = sum(k for g in r for lv, k in g.n.items() if lv >= level_r)
-    return contrast(dc, r_n, lambda key: count_of(r, level_r, key), d_total, r_total)
+    """D at its own sample level against R read at ``level_r``."""
+    dc = counts_at(d, sample_level((g.n for g in d), size), expand, size)
+    wanted = set(candidates(dc, d_total))
+    if not wanted:
+        return []
+    r_n, r_counts = count_keys(r, level_r, expand, wanted)
+    return contrast(dc, r_n, r_counts.__getitem__, d_total, r_total)
+
+
+def explain_sets(
+    d: Iterable[AttrSample],
+    r: Iterable[AttrSample],
+    headers: tuple[str, ...],
+    size: int,
+    d_total: int,
+    r_total: int,
+) -> list[dict[str, Any]]:
+    """Which request attributes distinguish the requests of ``d`` from those of ``r``.
+
+    Both sets' rows built with ``headers``, each sampled at its own level.
+    """
+    rs = list(r)
+    level_r = sample_level((s.n for s in rs), size)
+    return _contrast(list(d), rs, level_r, cached(headers), size, d_total, r_total)
 
 
 @dataclass(slots=True)
@@ -145,7 +181,7 @@ class ExplainAgg:
         if not group.wants(level):
             group.see(level)
             return
-        group.add(level, request_keys(request, headers))
+        group.add(level, request_row(request, headers))
         self.retained += 1
         if self.retained > max(self.prune_at, 4 * self.sample):
             self.prune()
@@ -163,7 +199,7 @@ class ExplainAgg:
             self.prune()
 
     def prune(self) -> None:
-        """Drop what no sample can reach; cap attributes on levels only a D reads."""
+        """Drop the levels no sample can reach (each group's lowest sample level)."""
         size = self.sample
         all_n, compared_n = [], []
         by_field: dict[FieldKey, list[dict[int, int]]] = {}
@@ -179,13 +215,11 @@ class ExplainAgg:
         level_all, level_compared = sample_level(all_n, size), sample_level(compared_n, size)
         level_field = {fk: sample_level(ns, size) for fk, ns in by_field.items()}
         level_cell = {cell: sample_level(ns, size) for cell, ns in by_cell.items()}
-        cap = cap_for(size)
         for (cell, sig), g in self.groups.items():
             if sig is not None:
-                need = min((level_field[fk] for fk in sig), default=level_compared)
-                g.restrict(need, level_compared, cap)
+                g.restrict(min((level_field[fk] for fk in sig), default=level_compared))
             elif mismatching(cell):
-                g.restrict(level_cell[cell], level_all, cap)
+                g.restrict(level_cell[cell])
             else:
                 g.restrict(level_all)
         self.groups = {k: g for k, g in self.groups.items() if not g.empty()}
@@ -193,12 +227,12 @@ class ExplainAgg:
         self.prune_at = 2 * self.retained
 
     def size(self) -> int:
-        """Entries held (attribute keys and per-level counts): the memory it grows with."""
+        """Entries held (distinct rows and per-level counts): what its memory grows with."""
         return sum(g.size() for g in self.groups.values())
 
     # ------------------------------------------------------------ the final night
     def fields(
-        self, totals: Mapping[FieldKey, int], compared: int
+        self, totals: Mapping[FieldKey, int], compared: int, expand: Expand
     ) -> dict[FieldKey, list[dict[str, Any]]]:
         """``explain`` of each field in ``totals`` (its pair count); ``compared`` = |C|."""
         groups = [(sig, g) for (_, sig), g in self.groups.items() if sig is not None]
@@ -207,17 +241,19 @@ class ExplainAgg:
         for fk, total in totals.items():
             d = [g for sig, g in groups if fk in sig]
             r = [g for sig, g in groups if fk not in sig]
-            out[fk] = _contrast(d, r, self.sample, level_r, total, compared - total)
+            out[fk] = _contrast(d, r, level_r, expand, self.sample, total, compared - total)
         return out
 
-    def cells(self, matrix: Mapping[str, int], pairs: int) -> dict[str, list[dict[str, Any]]]:
+    def cells(
+        self, matrix: Mapping[str, int], pairs: int, expand: Expand
+    ) -> dict[str, list[dict[str, Any]]]:
         """``status.explain``: each mismatching cell of ``matrix``; ``pairs`` = all pairs."""
         level_r = sample_level((g.n for g in self.groups.values()), self.sample)
         out: dict[str, list[dict[str, Any]]] = {}
-        for cell, total in matrix.items():
+        for cell, total in sorted(matrix.items()):
             if not mismatching(cell) or total <= 0:
                 continue
             d = [g for (c, sig), g in self.groups.items() if c == cell and sig is None]
             r = [g for (c, sig), g in self.groups.items() if not (c == cell and sig is None)]
-            out[cell] = _contrast(d, r, self.sample, level_r, total, pairs - total)
+            out[cell] = _contrast(d, r, level_r, expand, self.sample, total, pairs - total)
         return out
