@@ -278,7 +278,9 @@ def test_a_million_distinct_query_values_stay_within_the_sample_bound():
         for i in range(part, total, parts):
             eur = i % 10 == 0
             request["query"] = f"q=term-{i}&currency={'EUR' if eur else 'USD'}"
-            agg.add(cid_hash(f"c{i}"), "200->200", frozenset({PRICE}) if eur else NO_DIFF, request, ())
+            agg.add(
+                cid_hash(f"c{i}"), "200->200", frozenset({PRICE}) if eur else NO_DIFF, request, ()
+            )
             peak = max(peak, agg.size()) if i % 997 == 0 else peak
         merged.merge(agg)
         peak = max(peak, merged.size())

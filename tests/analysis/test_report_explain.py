@@ -244,7 +244,9 @@ def test_the_pages_and_summaries_say_it_in_words(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"GET /items/{{id}} $.p changed: {words} `variant` = `<script>alert(1)</script>`" in out
     html = (tmp_path / "out" / "report.html").read_text()
-    assert f"{words} <code>variant</code> = <code>&lt;script&gt;alert(1)&lt;/script&gt;</code>" in html
+    assert (
+        f"{words} <code>variant</code> = <code>&lt;script&gt;alert(1)&lt;/script&gt;</code>" in html
+    )
     assert "<script>" not in html
     md = (tmp_path / "out" / "report.md").read_text()
     assert f"- `GET /items/{{id}}` `$.p changed`: {words} `variant` = `<script>" in md
