@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
@@ -37,8 +37,10 @@ MAX_SEGMENTS = 16
 MAX_KEYS = 32
 MAX_TEXT = 200
 RAW_LIMIT = 2048
+PARTS = frozenset({"method", "path", "query", "header", "extra"})  # of a row
 _KEEP = MAX_TEXT - 12
 _PATHS = tuple(f"path[{i}]{SEP}" for i in range(MAX_SEGMENTS))
+_dumps = orjson.dumps
 
 
 def shorten(text: str) -> str:
@@ -139,45 +141,60 @@ def request_row(request: Mapping[str, Any], headers: tuple[str, ...] = ()) -> by
     :data:`RAW_LIMIT` is read into keys now too. :func:`row_keys` expands it.
     """
     get = request.get
-    path = get("path") or "/"
-    if not isinstance(path, str):
-        path = str(path)
+    path = get("path") or "/"  # validated records: a string, as query, method, headers
     if "?" in path:
         path = path.split("?", 1)[0]
-    query = get("query")
-    if not isinstance(query, str):
-        query = ""
+    query = get("query") or ""
     extra: list[str] | None = None
     if len(path) > RAW_LIMIT or len(query) > RAW_LIMIT:
         extra = []
         _path(path, extra)
         _query(query, extra)
         path, query = None, ""
-    values = None
-    if headers:
-        have = get("headers")
-        if isinstance(have, dict):
-            values = list(map(have.get, headers))
+    have = get("headers") if headers else None
+    values = list(map(have.get, headers)) if have else None
     if get("body"):
         if extra is None:
             extra = []
         _body(request, extra)
-    return orjson.dumps((get("method", ""), path, query, values, extra))
+    return _dumps((get("method", ""), path, query, values, extra))
 
 
-def row_keys(row: bytes, headers: tuple[str, ...] = ()) -> list[str]:
-    """The attribute keys of a :func:`request_row` built with the same ``headers``."""
+def parts_of(keys: Iterable[str]) -> frozenset[str]:
+    """The parts of a row (:data:`PARTS`) that attribute keys like ``keys`` come from."""
+    out: set[str] = set()
+    for key in keys:
+        attr = key.partition(SEP)[0]
+        if attr == "method":
+            out.add("method")
+        elif attr.startswith("path["):
+            out.update(("path", "extra"))  # a long path is read into keys when stored
+        elif attr.startswith("query."):
+            out.update(("query", "extra"))
+        elif attr.startswith("header."):
+            out.add("header")
+        else:
+            out.add("extra")
+    return frozenset(out)
+
+
+def row_keys(row: bytes, headers: tuple[str, ...] = (), parts: frozenset[str] = PARTS) -> list[str]:
+    """The attribute keys of a :func:`request_row` built with the same ``headers``.
+
+    Only those from ``parts`` of it (:func:`parts_of`): counting a few keys over
+    many rows need not read every query string.
+    """
     method, path, query, values, extra = orjson.loads(row)
-    keys = [f"method{SEP}{method}"]
-    if path is not None:
+    keys = [f"method{SEP}{method}"] if "method" in parts else []
+    if path is not None and "path" in parts:
         _path(path, keys)
-    if query:
+    if query and "query" in parts:
         _query(query, keys)
-    if values:
+    if values and "header" in parts:
         for (_, prefix), value in zip(_header_prefixes(headers), values, strict=False):
             if isinstance(value, str):
                 keys.append(prefix + (value if len(value) <= MAX_TEXT else shorten(value)))
-    if extra:
+    if extra and "extra" in parts:
         keys += extra
     return keys
 

@@ -29,10 +29,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from analysis.core.attributes import SEP
+from analysis.core.attributes import PARTS, SEP, parts_of
 
 LEVELS = 65  # leading zero bits of a 64-bit hash: 0..64
-Expand = Callable[[bytes], list[str]]  # a row → its attribute keys
+Expand = Callable[[bytes, frozenset[str]], list[str]]  # a row → its keys from those parts
 
 
 def level_of(h: int) -> int:
@@ -78,12 +78,13 @@ class AttrSample:
 
     def add(self, level: int, row: bytes) -> None:
         """Count one request of ``level`` (at or above the floor) with its row."""
-        self.n[level] = self.n.get(level, 0) + 1
+        n = self.n
+        n[level] = n.get(level, 0) + 1
         rows = self.rows.get(level)
         if rows is None:
             self.rows[level] = Counter((row,))
         else:
-            rows[row] += 1
+            rows[row] = rows.get(row, 0) + 1  # not += : Counter's __missing__ is Python
 
     def merge(self, other: AttrSample) -> None:
         """Fold ``other`` in (it is consumed: its counters may be adopted)."""
@@ -152,7 +153,7 @@ def counts_at(samples: Iterable[AttrSample], level: int, expand: Expand, size: i
     distinct: Counter[str] = Counter()
     capped: set[str] = set()
     for row, c in rows.items():
-        for key in expand(row):
+        for key in expand(row, PARTS):
             if key in keys:
                 keys[key] += c
                 continue
@@ -171,13 +172,18 @@ def counts_at(samples: Iterable[AttrSample], level: int, expand: Expand, size: i
 
 
 def count_keys(
-    samples: Iterable[AttrSample], level: int, expand: Expand, wanted: set[str]
+    sample: AttrSample, level: int, expand: Expand, wanted: set[str]
 ) -> tuple[int, Counter[str]]:
-    """(requests of level ≥ ``level``, how many of them hold each key of ``wanted``)."""
-    n, rows = _rows_at(samples, level)
+    """(its requests of level ≥ ``level``, how many of them hold each key of ``wanted``)."""
+    n = sum(k for lv, k in sample.n.items() if lv >= level)
     found: Counter[str] = Counter()
-    for row, c in rows.items():
-        for key in expand(row):
-            if key in wanted:
-                found[key] += c
+    if wanted:
+        parts = parts_of(wanted)
+        for lv, rows in sample.rows.items():
+            if lv < level:
+                continue
+            for row, c in rows.items():
+                for key in expand(row, parts):
+                    if key in wanted:
+                        found[key] += c
     return n, found

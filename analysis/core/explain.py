@@ -9,8 +9,8 @@ own two sets, e.g. a canary's failing and passing requests: :func:`explain_sets`
 
 Per endpoint, :class:`ExplainAgg` counts each pair once, in the group of pairs
 that share its status cell and its set of differing fields (its *signature*),
-as level-sampled attribute counts (:mod:`analysis.core.attrsample`). Every
-set the report needs is a union of groups, derived when the night is final:
+as a level-sampled count of request rows (:mod:`analysis.core.attrsample`).
+Every set the report needs is a union of groups, derived when the night is final:
 
 * D of a field = the compared groups whose signature holds it, sampled at its
   own level, so a rare field keeps (up to ``sample``) all of its pairs;
@@ -20,13 +20,15 @@ set the report needs is a union of groups, derived when the night is final:
 * D of a status cell = that cell's group; its R = every other pair, read at the
   level of all the endpoint's pairs.
 
-:meth:`ExplainAgg.prune` drops the levels no sample can reach any more and caps
-attributes on the levels only a D needs, so memory stays at about ``sample``
-pairs per sample whatever the night's size or its attributes' cardinality.
+:meth:`ExplainAgg.prune` drops the levels no sample can reach any more, so an
+endpoint holds about ``sample`` rows per set (every field's D, every cell's D,
+the two shared R samples) whatever the night's size or its attributes'
+cardinality; rows become attribute counts only then, for the sampled levels.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +40,6 @@ from analysis.core.attrsample import (
     Expand,
     count_keys,
     counts_at,
-    level_of,
     sample_level,
 )
 from analysis.core.settings import DEFAULT_EXPLAIN_SAMPLE
@@ -105,35 +106,59 @@ def contrast(
     return found[:MAX_ENTRIES]
 
 
-def cached(headers: tuple[str, ...]) -> Expand:
-    """:func:`row_keys` for ``headers``, remembering each row (one finalisation's worth)."""
-    memo: dict[bytes, list[str]] = {}
+def reader(headers: tuple[str, ...]) -> Expand:
+    """Rows built with ``headers`` → their attribute keys (:func:`row_keys`)."""
 
-    def expand(row: bytes) -> list[str]:
-        keys = memo.get(row)
-        if keys is None:
-            keys = memo[row] = row_keys(row, headers)
-        return keys
+    def expand(row: bytes, parts: frozenset[str]) -> list[str]:
+        return row_keys(row, headers, parts)
 
     return expand
 
 
-def _contrast(
+@dataclass(slots=True)
+class _Target:
+    """One D (a field or a status cell) whose R is "the shared sample minus D"."""
+
+    name: Any
+    d: Counts
+    wanted: dict[str, int]  # D's candidate keys
+    d_total: int
+    r_total: int
+    inside: Callable[[Any], bool]  # is a group (by its key) part of D?
+
+
+def _score(
+    targets: list[_Target], groups: Mapping[Any, AttrSample], level_r: int, expand: Expand
+) -> dict[Any, list[dict[str, Any]]]:
+    """Score every target against one shared R sample, scanned once for all their candidates."""
+    wanted = set().union(*(t.wanted for t in targets)) if targets else set()
+    per_group = {key: count_keys(g, level_r, expand, wanted) for key, g in groups.items()}
+    out: dict[Any, list[dict[str, Any]]] = {}
+    for t in targets:
+        if not t.wanted:
+            out[t.name] = []
+            continue
+        r_n, r_counts = 0, Counter[str]()
+        for key, (n, found) in per_group.items():
+            if not t.inside(key):
+                r_n += n
+                for k in t.wanted:
+                    r_counts[k] += found.get(k, 0)
+        out[t.name] = contrast(t.d, r_n, r_counts.__getitem__, t.d_total, t.r_total)
+    return out
+
+
+def _target(
+    name: Any,
     d: list[AttrSample],
-    r: list[AttrSample],
-    level_r: int,
+    inside: Callable[[Any], bool],
     expand: Expand,
     size: int,
     d_total: int,
     r_total: int,
-) -> list[dict[str, Any]]:
-    """D at its own sample level against R read at ``level_r``."""
+) -> _Target:
     dc = counts_at(d, sample_level((g.n for g in d), size), expand, size)
-    wanted = set(candidates(dc, d_total))
-    if not wanted:
-        return []
-    r_n, r_counts = count_keys(r, level_r, expand, wanted)
-    return contrast(dc, r_n, r_counts.__getitem__, d_total, r_total)
+    return _Target(name, dc, candidates(dc, d_total), d_total, r_total, inside)
 
 
 def explain_sets(
@@ -146,11 +171,13 @@ def explain_sets(
 ) -> list[dict[str, Any]]:
     """Which request attributes distinguish the requests of ``d`` from those of ``r``.
 
-    Both sets' rows built with ``headers``, each sampled at its own level.
+    Both sets' rows built with ``headers`` (:func:`request_row`), each sampled at
+    its own level.
     """
-    rs = list(r)
-    level_r = sample_level((s.n for s in rs), size)
-    return _contrast(list(d), rs, level_r, cached(headers), size, d_total, r_total)
+    rs = dict(enumerate(r))
+    expand = reader(headers)
+    t = _target("d", list(d), lambda key: False, expand, size, d_total, r_total)
+    return _score([t], rs, sample_level((s.n for s in rs.values()), size), expand)["d"]
 
 
 @dataclass(slots=True)
@@ -173,17 +200,17 @@ class ExplainAgg:
         """One pair: ``h`` its correlation id's hash, ``sig`` None when not compared."""
         if self.sample <= 0:
             return
-        level = level_of(h)
+        level = 64 - h.bit_length()  # level_of(h), inline: this runs for every pair
         key = (cell, sig)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = AttrSample()
-        if not group.wants(level):
+        if level < group.floor:
             group.see(level)
             return
         group.add(level, request_row(request, headers))
         self.retained += 1
-        if self.retained > max(self.prune_at, 4 * self.sample):
+        if self.retained > self.prune_at and self.retained > 4 * self.sample:
             self.prune()
 
     def merge(self, other: ExplainAgg) -> None:
@@ -195,7 +222,7 @@ class ExplainAgg:
             else:
                 mine.merge(group)
         self.retained += other.retained
-        if self.sample > 0 and self.retained > max(self.prune_at, 4 * self.sample):
+        if self.sample > 0 and self.retained > self.prune_at and self.retained > 4 * self.sample:
             self.prune()
 
     def prune(self) -> None:
@@ -234,26 +261,45 @@ class ExplainAgg:
     def fields(
         self, totals: Mapping[FieldKey, int], compared: int, expand: Expand
     ) -> dict[FieldKey, list[dict[str, Any]]]:
-        """``explain`` of each field in ``totals`` (its pair count); ``compared`` = |C|."""
-        groups = [(sig, g) for (_, sig), g in self.groups.items() if sig is not None]
-        level_r = sample_level((g.n for _, g in groups), self.sample)
-        out: dict[FieldKey, list[dict[str, Any]]] = {}
+        """``explain`` of each field in ``totals`` (its pair count); ``compared`` = |C|.
+
+        Each field's D is its groups at its own level; R is the shared sample of
+        the compared pairs minus D.
+        """
+        groups = {k: g for k, g in self.groups.items() if k[1] is not None}
+        by_field: dict[FieldKey, list[AttrSample]] = {}
+        for (_, sig), g in groups.items():
+            for fk in sig or ():
+                by_field.setdefault(fk, []).append(g)
+        size = self.sample
+        targets = []
         for fk, total in totals.items():
-            d = [g for sig, g in groups if fk in sig]
-            r = [g for sig, g in groups if fk not in sig]
-            out[fk] = _contrast(d, r, level_r, expand, self.sample, total, compared - total)
-        return out
+
+            def inside(key: GroupKey, fk: FieldKey = fk) -> bool:
+                return fk in (key[1] or ())
+
+            d = by_field.get(fk, [])
+            targets.append(_target(fk, d, inside, expand, size, total, compared - total))
+        level_r = sample_level((g.n for g in groups.values()), self.sample)
+        return _score(targets, groups, level_r, expand)
 
     def cells(
         self, matrix: Mapping[str, int], pairs: int, expand: Expand
     ) -> dict[str, list[dict[str, Any]]]:
-        """``status.explain``: each mismatching cell of ``matrix``; ``pairs`` = all pairs."""
-        level_r = sample_level((g.n for g in self.groups.values()), self.sample)
-        out: dict[str, list[dict[str, Any]]] = {}
+        """``status.explain``: each mismatching cell of ``matrix``; ``pairs`` = all pairs.
+
+        A cell's D is its group; R is the shared sample of all pairs minus D.
+        """
+        size = self.sample
+        targets = []
         for cell, total in sorted(matrix.items()):
             if not mismatching(cell) or total <= 0:
                 continue
-            d = [g for (c, sig), g in self.groups.items() if c == cell and sig is None]
-            r = [g for (c, sig), g in self.groups.items() if not (c == cell and sig is None)]
-            out[cell] = _contrast(d, r, level_r, expand, self.sample, total, pairs - total)
-        return out
+
+            def inside(key: GroupKey, cell: str = cell) -> bool:
+                return key == (cell, None)
+
+            d = [g for key, g in self.groups.items() if inside(key)]
+            targets.append(_target(cell, d, inside, expand, size, total, pairs - total))
+        level_r = sample_level((g.n for g in self.groups.values()), self.sample)
+        return _score(targets, self.groups, level_r, expand)

@@ -11,7 +11,7 @@ from typing import Any
 
 from analysis.core.aggregate import EndpointAgg, FieldKey, Partial
 from analysis.core.bodies import is_header_path
-from analysis.core.explain import cached
+from analysis.core.explain import reader
 from analysis.core.noise import RuleMatcher, is_auto_noise, is_secondary_noise
 from analysis.core.settings import ReportSettings
 from analysis.core.stats import latency_chart, latency_summary
@@ -67,7 +67,7 @@ def endpoint_report(
             mismatches += sstat.count
             body_examples.update(sstat.examples)
     real = {fk: stat.count for fk, stat in agg.fields.items() if noise[fk] is None}
-    expand = cached(settings.explain_headers)
+    expand = reader(settings.explain_headers)
     why = agg.explain.fields(real, agg.compared, expand)
     fields: list[dict[str, Any]] = []
     for (path, kind), stat in agg.fields.items():

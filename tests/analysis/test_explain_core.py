@@ -21,7 +21,7 @@ from analysis.core.attributes import (
     split_key,
 )
 from analysis.core.attrsample import AttrSample, Counts, cap_for, level_of, sample_level
-from analysis.core.explain import NO_DIFF, ExplainAgg, cached, contrast, explain_sets
+from analysis.core.explain import NO_DIFF, ExplainAgg, contrast, explain_sets, reader
 from analysis.core.latency import cid_hash
 
 HEADERS = ("accept", "accept-language", "content-type", "user-agent")
@@ -182,7 +182,7 @@ def _explain(agg: ExplainAgg, pairs) -> tuple[dict, dict]:
     matrix = Counter(cell for _, cell, _, _ in pairs)
     compared = [sig for _, cell, sig, _ in pairs if sig is not None]
     totals = {fk: sum(1 for sig in compared if fk in sig) for fk in (PRICE, TAX)}
-    expand = cached(HEADERS)
+    expand = reader(HEADERS)
     return agg.fields(totals, len(compared), expand), agg.cells(matrix, len(pairs), expand)
 
 
@@ -291,7 +291,7 @@ def test_a_million_distinct_query_values_stay_within_the_sample_bound():
     assert merged.size() <= bound
     held = {row for g in merged.groups.values() for rows in g.rows.values() for row in rows}
     assert len(held) <= bound  # the distinct query values held, out of a million
-    fields = merged.fields({PRICE: total // 10}, total, cached(()))
+    fields = merged.fields({PRICE: total // 10}, total, reader(()))
     (entry,) = [e for e in fields[PRICE] if e["attribute"] == "query.currency"]
     assert (entry["value"], entry["support"], entry["pairs"]) == ("EUR", 1.0, total // 10)
 
@@ -302,7 +302,7 @@ def test_counting_an_attribute_with_too_many_values_stops_at_the_cap():
     sample = AttrSample()
     for i in range(500):
         sample.add(0, _row({"method": "GET", "path": f"/u/{i}", "query": "a=1"}))
-    got = counts_at([sample], 0, cached(HEADERS), 500)
+    got = counts_at([sample], 0, reader(HEADERS), 500)
     assert "path[1]" in got.capped
     assert not [k for k in got.keys if k.startswith("path[1]")]
     assert got.keys["query.a\x001"] == 500
