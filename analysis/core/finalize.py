@@ -11,7 +11,7 @@ from typing import Any
 
 from analysis.core.aggregate import EndpointAgg, FieldKey, Partial
 from analysis.core.bodies import is_header_path
-from analysis.core.explain import reader
+from analysis.core.contrast import reader
 from analysis.core.noise import RuleMatcher, is_auto_noise, is_secondary_noise
 from analysis.core.settings import ReportSettings
 from analysis.core.stats import latency_chart, latency_summary

@@ -21,7 +21,8 @@ from analysis.core.attributes import (
     split_key,
 )
 from analysis.core.attrsample import AttrSample, Counts, cap_for, level_of, sample_level
-from analysis.core.explain import NO_DIFF, ExplainAgg, contrast, explain_sets, reader
+from analysis.core.contrast import contrast, explain_sets, reader
+from analysis.core.explain import NO_DIFF, ExplainAgg
 from analysis.core.latency import cid_hash
 
 HEADERS = ("accept", "accept-language", "content-type", "user-agent")
