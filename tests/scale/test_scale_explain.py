@@ -12,51 +12,19 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from scale_data import T0, write
+from scale_data import T0, record, write
 
 from analysis import engine
 from analysis.config import settings_from_obj
 from analysis.job import JobOptions, run_job
-from shadowdiff.timefmt import format_ms
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 SETTINGS = settings_from_obj({"routes": ["/items/{sku}"], "explain": {"sample": 50}})
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-    ) as c:
-        yield c
-
-
-def _rec(cid: str, role: str, i: int, request: dict, status: int, body: dict) -> dict[str, Any]:
-    text = json.dumps(body)
-    return {
-        "schema": "shadowdiff.capture/1",
-        "correlation_id": cid,
-        "role": role,
-        "captured_at": format_ms(T0 + timedelta(seconds=i * 2)),
-        "deployment": None,
-        "request": request,
-        "response": {
-            "status": status,
-            "headers": {"content-type": "application/json"},
-            "body": text,
-            "body_encoding": "utf8",
-            "body_truncated": False,
-            "body_size": len(text),
-        },
-        "latency_ms": 10.0 + i % 7,
-        "error": None,
-    }
 
 
 def explain_night(n: int, seed: int = 21) -> list[dict[str, Any]]:
@@ -84,10 +52,11 @@ def explain_night(n: int, seed: int = 21) -> list[dict[str, Any]]:
             if rng.random() < 0.2:
                 s["n"] = -1  # random: nothing explains it
             pairs = [(200, p), (200, s)]
+        at = T0 + timedelta(seconds=i * 2)
         for role, (status, body) in zip(("primary", "shadow"), pairs, strict=True):
-            out.append(_rec(cid, role, i, request, status, body))
+            out.append(record(cid, role, at, "", status, body, 10.0 + i % 7, request))
         if i % 37 == 0:
-            out.append(_rec(cid, "shadow", i, request, *pairs[1]))  # a redelivery
+            out.append(record(cid, "shadow", at, "", *pairs[1], 10.0, request))  # a redelivery
     return out
 
 
