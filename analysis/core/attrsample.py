@@ -9,8 +9,10 @@ depends only on the set, never on how it was split into buckets, partitions or
 merge order, so every engine samples the same requests, and counts over the
 sample are exact sums.
 
-:class:`AttrSample` keeps, per level, how many requests it saw (``n``) and a
-count of their rows (:func:`analysis.core.attributes.request_row`). Levels no
+:class:`AttrSample` keeps, per level, how many requests it saw (``n``) and
+their rows (:func:`analysis.core.attributes.request_row`): a plain list, so
+adding is an append and merging an ``extend``, both in C; equal rows are
+counted together only when they are read (:func:`counts_at`). Levels no
 sample can reach any more are dropped (:meth:`AttrSample.restrict`), which
 bounds memory at about ``size`` rows per sample however many requests arrive,
 and however many distinct values their attributes take.
@@ -61,10 +63,10 @@ def sample_level(ns: Iterable[dict[int, int]], size: int) -> int:
 
 @dataclass(slots=True)
 class AttrSample:
-    """One set of requests: per level, how many, and how many of each row."""
+    """One set of requests: per level, how many, and their rows."""
 
     n: dict[int, int] = field(default_factory=dict)
-    rows: dict[int, Counter[bytes]] = field(default_factory=dict)
+    rows: dict[int, list[bytes]] = field(default_factory=dict)
     floor: int = 0  # rows below are not kept any more (no sample reaches them)
 
     def wants(self, level: int) -> bool:
@@ -82,9 +84,9 @@ class AttrSample:
         n[level] = n.get(level, 0) + 1
         rows = self.rows.get(level)
         if rows is None:
-            self.rows[level] = Counter((row,))
+            self.rows[level] = [row]
         else:
-            rows[row] = rows.get(row, 0) + 1  # not += : Counter's __missing__ is Python
+            rows.append(row)
 
     def merge(self, other: AttrSample) -> None:
         """Fold ``other`` in (it is consumed: its counters may be adopted)."""
@@ -98,7 +100,7 @@ class AttrSample:
             if mine is None:
                 self.rows[level] = rows
             else:
-                mine.update(rows)
+                mine.extend(rows)
         self.restrict(floor)
 
     def restrict(self, floor: int) -> None:
@@ -117,8 +119,8 @@ class AttrSample:
         return sum(k for level, k in self.n.items() if level >= self.floor)
 
     def size(self) -> int:
-        """Entries held: distinct rows plus per-level counts (what memory grows with)."""
-        return len(self.n) + sum(len(c) for c in self.rows.values())
+        """Entries held: rows plus per-level counts (what memory grows with)."""
+        return len(self.n) + sum(len(rows) for rows in self.rows.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +137,9 @@ def _rows_at(samples: Iterable[AttrSample], level: int) -> tuple[int, Counter[by
     rows: Counter[bytes] = Counter()
     for s in samples:
         n += sum(k for lv, k in s.n.items() if lv >= level)
-        for lv, counter in s.rows.items():
+        for lv, held in s.rows.items():
             if lv >= level:
-                rows.update(counter)
+                rows.update(held)  # counts a list in C: equal rows are read once
     return n, rows
 
 
@@ -175,15 +177,12 @@ def count_keys(
     sample: AttrSample, level: int, expand: Expand, wanted: set[str]
 ) -> tuple[int, Counter[str]]:
     """(its requests of level ≥ ``level``, how many of them hold each key of ``wanted``)."""
-    n = sum(k for lv, k in sample.n.items() if lv >= level)
+    n, rows = _rows_at((sample,), level)
     found: Counter[str] = Counter()
     if wanted:
         parts = parts_of(wanted)
-        for lv, rows in sample.rows.items():
-            if lv < level:
-                continue
-            for row, c in rows.items():
-                for key in expand(row, parts):
-                    if key in wanted:
-                        found[key] += c
+        for row, c in rows.items():
+            for key in expand(row, parts):
+                if key in wanted:
+                    found[key] += c
     return n, found
