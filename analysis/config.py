@@ -4,7 +4,7 @@ Every key is checked: an unknown key or a malformed value raises
 :class:`ConfigError` naming the key (``ignore[1].paths``), so a typo never
 silently changes a nightly report. Keys beyond the contract are documented
 in ``docs/analysis.md``: ``compare_headers``, ``secondary_noise``,
-``auto_noise``, ``examples``.
+``auto_noise``, ``examples``; ``explain`` is in ``docs/explain.md``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ TOP_KEYS = {
     "auto_noise",
     "examples",
     "canary",  # shadowdiff canary's thresholds (analysis.core.canary.settings)
+    "explain",
 }
+MAX_EXPLAIN_SAMPLE = 1_000_000
 
 
 def _bad(key: str, why: str) -> ConfigError:
@@ -164,7 +166,27 @@ def settings_from_obj(obj: Any) -> ReportSettings:
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 50:
             raise _bad("examples", "expected an integer from 1 to 50")
         kw["examples_per_reason"] = n
+    if "explain" in obj:
+        kw.update(_explain(obj["explain"]))
     return ReportSettings(**kw)
+
+
+def _explain(value: Any) -> dict[str, Any]:
+    """``explain: {headers: [...], sample: N}`` (docs/contract.md §12); ``sample: 0`` turns it off."""
+    spec = _mapping(value, "explain", {"headers", "sample"})
+    kw: dict[str, Any] = {}
+    if "headers" in spec:
+        names = _str_list(spec["headers"], "explain.headers")
+        for name in names:
+            if not name.strip() or name != name.strip():
+                raise _bad("explain.headers", f"not a header name: {name!r}")
+        kw["explain_headers"] = tuple(dict.fromkeys(n.lower() for n in names))
+    if "sample" in spec:
+        n = spec["sample"]
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_EXPLAIN_SAMPLE:
+            raise _bad("explain.sample", f"expected an integer from 0 to {MAX_EXPLAIN_SAMPLE}")
+        kw["explain_sample"] = n
+    return kw
 
 
 def load_settings(path: str | None) -> ReportSettings:

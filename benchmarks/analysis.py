@@ -10,10 +10,18 @@ process from ``getrusage(RUSAGE_CHILDREN)``). In the same run, for a small N,
 a naive baseline — pandas frame of every record in memory, deepdiff on every
 pair — is timed for comparison.
 
+With ``--explain`` the requests carry what ``explain`` reads (a query with a
+currency, a page and a search term that is new in almost every request, the
+accept, accept-language and user-agent headers, and a divergence that only
+``accept-language: de`` requests get), and the report runs on the same data
+with explain off (``explain: {sample: 0}``) and on (the default), alternating,
+``--repeat`` times each: explain's cost is the difference.
+
 The machine is shared (2 cores, several engineers): numbers move with load.
 
     .venv/bin/python benchmarks/analysis.py                 # N = 100k and 1M, baseline 2k
     .venv/bin/python benchmarks/analysis.py --sizes 20000   # quick
+    .venv/bin/python benchmarks/analysis.py --explain       # explain off vs on, 100k and 1M
 """
 
 from __future__ import annotations
@@ -88,7 +96,23 @@ def _diverge(rng: random.Random, body: dict) -> None:
         body["total"] = str(body["total"])
 
 
-def _record(cid: str, role: str, at: datetime, path: str, body: dict, latency: float) -> bytes:
+def _request(rng: random.Random | None, path: str) -> dict:
+    """What explain reads (with ``rng``): a query, three headers; else a bare GET."""
+    if rng is None:
+        return {"method": "GET", "path": path, "query": "", "headers": {}, "body": None}
+    query = (
+        f"currency={rng.choice(['EUR', 'USD', 'GBP'])}&page={rng.randrange(1, 30)}"
+        f"&q={rng.choice(['lamp', 'oak', 'desk'])}+{rng.randrange(10**7)}"
+    )
+    headers = {
+        "accept": "application/json",
+        "accept-language": "de-DE" if rng.random() < 0.03 else rng.choice(["en-US", "fr-FR"]),
+        "user-agent": f"Mozilla/5.0 (X11; Linux x86_64) shop-app/{rng.randrange(40)}",
+    }
+    return {"method": "GET", "path": path, "query": query, "headers": headers, "body": None}
+
+
+def _record(cid: str, role: str, at: datetime, request: dict, body: dict, latency: float) -> bytes:
     return orjson.dumps(
         {
             "schema": "shadowdiff.capture/1",
@@ -96,7 +120,7 @@ def _record(cid: str, role: str, at: datetime, path: str, body: dict, latency: f
             "role": role,
             "captured_at": _ts(at),
             "deployment": role,
-            "request": {"method": "GET", "path": path, "query": "", "headers": {}, "body": None},
+            "request": request,
             "response": {
                 "status": 200,
                 "headers": {"content-type": "application/json"},
@@ -110,27 +134,36 @@ def _record(cid: str, role: str, at: datetime, path: str, body: dict, latency: f
     )
 
 
-def make_pair(rng: random.Random, i: int, when: datetime) -> tuple[bytes, bytes]:
-    """Pair ``i`` captured at ``when``: the primary and shadow lines (newline-terminated)."""
+def make_pair(
+    rng: random.Random, i: int, when: datetime, attributes: bool = False
+) -> tuple[bytes, bytes]:
+    """Pair ``i`` captured at ``when``: the primary and shadow lines (newline-terminated).
+
+    With ``attributes`` the request carries a query and headers, and an
+    ``accept-language: de-DE`` divergence is planted for explain to find.
+    """
     cid = uuid.UUID(int=rng.getrandbits(128)).hex
     body = make_body(rng, i)
     path = f"/orders/{i % 5000}" if i % 3 else f"/users/{i % 977}/cart"
+    request = _request(rng if attributes else None, path)
     p = dict(body, generated_at=_ts(when), request_id=str(uuid.UUID(int=rng.getrandbits(128))))
     s = orjson.loads(orjson.dumps(body))
     if rng.random() < DIVERGENT:
         _diverge(rng, s)
+    if attributes and request["headers"]["accept-language"] == "de-DE":
+        s["links"]["next"] = None  # the divergence explain should pin on the header
     s.update(
         generated_at=_ts(when + timedelta(milliseconds=7)),
         request_id=str(uuid.UUID(int=rng.getrandbits(128))),
     )
     return (
-        _record(cid, "primary", when, path, p, rng.uniform(8, 30)) + b"\n",
-        _record(cid, "shadow", when, path, s, rng.uniform(8, 31)) + b"\n",
+        _record(cid, "primary", when, request, p, rng.uniform(8, 30)) + b"\n",
+        _record(cid, "shadow", when, request, s, rng.uniform(8, 31)) + b"\n",
     )
 
 
-def _write_file(args: tuple[str, int, int, int]) -> None:
-    root, start, stop, seed = args
+def _write_file(args: tuple[str, int, int, int, bool]) -> None:
+    root, start, stop, seed, attributes = args
     rng = random.Random(seed)
     at = T0 + timedelta(seconds=start * 0.05)
     hour_dir = f"dt={at:%Y-%m-%d}/hour={at:%H}"
@@ -140,19 +173,22 @@ def _write_file(args: tuple[str, int, int, int]) -> None:
         d.mkdir(parents=True, exist_ok=True)
         outs[role] = gzip.open(d / f"part-{start:09d}.jsonl.gz", "wb", compresslevel=1)  # noqa: SIM115
     for i in range(start, stop):
-        primary, shadow = make_pair(rng, i, T0 + timedelta(seconds=i * 0.05))
+        primary, shadow = make_pair(rng, i, T0 + timedelta(seconds=i * 0.05), attributes)
         outs["primary"].write(primary)
         outs["shadow"].write(shadow)
     for fh in outs.values():
         fh.close()
 
 
-def generate(root: Path, n: int) -> None:
+def generate(root: Path, n: int, attributes: bool = False) -> None:
     if (root / ".complete").exists():
         return
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    chunks = [(str(root), a, min(n, a + PAIRS_PER_FILE), a) for a in range(0, n, PAIRS_PER_FILE)]
+    chunks = [
+        (str(root), a, min(n, a + PAIRS_PER_FILE), a, attributes)
+        for a in range(0, n, PAIRS_PER_FILE)
+    ]
     with multiprocessing.Pool(2) as pool:
         pool.map(_write_file, chunks)
     (root / ".complete").touch()
@@ -173,15 +209,16 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_report(data: Path, out: Path) -> tuple[float, int, int, float]:
+def run_report(data: Path, out: Path, config: Path | None = None) -> tuple[float, int, int, float]:
     """(seconds, peak tree RSS bytes, largest single process RSS bytes, CPU seconds)."""
     exe = Path(sys.executable).with_name("shadowdiff")
     shutil.rmtree(out, ignore_errors=True)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     before, cpu0 = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
+    argv = [str(exe), "report", "--records", str(data), "--out", str(out)]
     proc = subprocess.Popen(
-        [str(exe), "report", "--records", str(data), "--out", str(out)], stdout=subprocess.DEVNULL
+        argv + (["--config", str(config)] if config else []), stdout=subprocess.DEVNULL
     )
     peak = 0
     stop = threading.Event()
@@ -231,6 +268,43 @@ def naive(data: Path) -> float:
     return n / (time.perf_counter() - start)
 
 
+EXPLAIN_OFF = "explain: {sample: 0}\n"
+
+
+def explain_rows(base: Path, sizes: list[int], repeat: int) -> tuple[list[tuple], list[str]]:
+    """Explain off and on over the same data, alternating: the rows and the cost per N."""
+    off = base / "explain-off.yaml"
+    base.mkdir(parents=True, exist_ok=True)
+    off.write_text(EXPLAIN_OFF)
+    rows: list[tuple] = []
+    notes = []
+    for n in sizes:
+        data = base / f"n{n}-explain"
+        t0 = time.perf_counter()
+        generate(data, n, attributes=True)
+        print(f"  (generated N={n} in {time.perf_counter() - t0:.0f}s)", flush=True)
+        best: dict[str, tuple[float, float]] = {}
+        for run in range(repeat):
+            for mode, config in (("off", off), ("on", None)):
+                secs, peak, single, cpu = run_report(data, base / f"out-{n}-{mode}", config)
+                load = os.getloadavg()[0]
+                rows.append((f"explain {mode} (run {run + 1}, load {load:.1f})", n, secs,
+                             n / secs, peak, single, cpu))  # fmt: skip
+                was = best.get(mode, (float("inf"), float("inf")))
+                best[mode] = (min(was[0], secs), min(was[1], cpu))
+                print(
+                    f"  N={n} explain {mode}: {n / secs:,.0f} pairs/s, {cpu:.1f} CPU s", flush=True
+                )
+        (w_off, c_off), (w_on, c_on) = best["off"], best["on"]
+        notes.append(
+            f"N={n:,}: best of {repeat} — explain off {n / w_off:,.0f} pairs/s "
+            f"({n / c_off:,.0f} pairs/CPU-s), on {n / w_on:,.0f} pairs/s "
+            f"({n / c_on:,.0f} pairs/CPU-s): explain costs {100 * (1 - w_off / w_on):.1f} % "
+            f"of the wall rate, {100 * (c_on / c_off - 1):.1f} % more CPU"
+        )
+    return rows, notes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
@@ -238,40 +312,19 @@ def main() -> None:
     ap.add_argument(
         "--dir", default=os.path.join(tempfile.gettempdir(), "shadowdiff-bench-analysis")
     )
+    ap.add_argument("--explain", action="store_true", help="explain off vs on over the same data")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per mode with --explain")
     args = ap.parse_args()
     base = Path(args.dir)
     print(
         f"machine: {os.cpu_count()} cores, shared with other jobs; load average {os.getloadavg()[0]:.2f}"
     )
     rows = []
-    small = base / f"n{args.baseline}"
-    generate(small, args.baseline)
-    cpu0 = time.process_time()
-    rate = naive(small)
-    cpu = time.process_time() - cpu0
-    rows.append(
-        (
-            "naive (pandas + deepdiff every pair)",
-            args.baseline,
-            args.baseline / rate,
-            rate,
-            None,
-            None,
-            cpu,
-        )
-    )
-    secs, peak, single, cpu = run_report(small, base / "out-small")
-    rows.append(("shadowdiff report", args.baseline, secs, args.baseline / secs, peak, single, cpu))
-    for n in args.sizes:
-        data = base / f"n{n}"
-        t0 = time.perf_counter()
-        generate(data, n)
-        gen = time.perf_counter() - t0
-        secs, peak, single, cpu = run_report(data, base / f"out-{n}")
-        rows.append(("shadowdiff report", n, secs, n / secs, peak, single, cpu))
-        print(
-            f"  (generated N={n} in {gen:.0f}s; load average {os.getloadavg()[0]:.2f})", flush=True
-        )
+    notes: list[str] = []
+    if args.explain:
+        rows, notes = explain_rows(base, args.sizes, max(1, args.repeat))
+    else:
+        rows, notes = report_rows(base, args.sizes, args.baseline), []
     print()
     cores = os.cpu_count() or 1
     print(
@@ -292,7 +345,37 @@ def main() -> None:
         f"\npairs/CPU-s x {cores} cores = what an idle machine would give; the wall rate "
         "depends on how busy the shared machine is."
     )
-    print("targets: >= 20,000 pairs/s end to end; peak RSS <= 1 GiB at 1M and sub-linear in N")
+    for note in notes:
+        print(note)
+    if args.explain:
+        print("target: explain costs at most 10 % of the report's pairs/s")
+    else:
+        print("targets: >= 20,000 pairs/s end to end; peak RSS <= 1 GiB at 1M and sub-linear in N")
+
+
+def report_rows(base: Path, sizes: list[int], baseline: int) -> list[tuple]:
+    """The report at each N, and the naive baseline at a small N."""
+    rows = []
+    small = base / f"n{baseline}"
+    generate(small, baseline)
+    cpu0 = time.process_time()
+    rate = naive(small)
+    cpu = time.process_time() - cpu0
+    rows.append(("naive (pandas + deepdiff every pair)", baseline, baseline / rate, rate,
+                 None, None, cpu))  # fmt: skip
+    secs, peak, single, cpu = run_report(small, base / "out-small")
+    rows.append(("shadowdiff report", baseline, secs, baseline / secs, peak, single, cpu))
+    for n in sizes:
+        data = base / f"n{n}"
+        t0 = time.perf_counter()
+        generate(data, n)
+        gen = time.perf_counter() - t0
+        secs, peak, single, cpu = run_report(data, base / f"out-{n}")
+        rows.append(("shadowdiff report", n, secs, n / secs, peak, single, cpu))
+        print(
+            f"  (generated N={n} in {gen:.0f}s; load average {os.getloadavg()[0]:.2f})", flush=True
+        )
+    return rows
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ from bisect import insort
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from analysis.core.explain import ExplainAgg
 from analysis.core.latency import DEFAULT_K, LatencySample
 from analysis.core.noise import SKETCH_SIZE, merge_sketch
+from analysis.core.settings import DEFAULT_EXPLAIN_SAMPLE
 
 FieldKey = tuple[str, str]  # (path, kind)
 EXAMPLES_KEPT = 5
@@ -94,6 +96,7 @@ class EndpointAgg:
     sec_fields: dict[FieldKey, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
     slowest: list[tuple[float, str]] = field(default_factory=list)  # (-delta, cid), k smallest
+    explain: ExplainAgg = field(default_factory=ExplainAgg)  # request attributes, sampled
 
     def merge(self, o: EndpointAgg) -> None:
         self.pairs += o.pairs
@@ -122,6 +125,7 @@ class EndpointAgg:
         for reason, ids in o.examples.items():
             self.examples[reason] = merge_examples(self.examples.get(reason, []), ids, self.k)
         self.slowest = sorted(set(self.slowest) | set(o.slowest))[:EXAMPLES_KEPT]
+        self.explain.merge(o.explain)
 
     @property
     def lat_primary(self) -> array[float]:
@@ -148,6 +152,7 @@ class EndpointAgg:
 class Partial:
     k: int = EXAMPLES_KEPT
     lat_k: int = DEFAULT_K  # bottom-k latency sample size per endpoint
+    explain_k: int = DEFAULT_EXPLAIN_SAMPLE  # explain.sample: pairs of D and of R per endpoint
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMMARY_KEYS, 0))
     invalid_reasons: dict[str, int] = field(default_factory=dict)
     endpoints: dict[str, EndpointAgg] = field(default_factory=dict)
@@ -159,7 +164,9 @@ class Partial:
     def endpoint(self, name: str) -> EndpointAgg:
         agg = self.endpoints.get(name)
         if agg is None:
-            agg = self.endpoints[name] = EndpointAgg(k=self.k, latency=LatencySample(self.lat_k))
+            agg = self.endpoints[name] = EndpointAgg(
+                k=self.k, latency=LatencySample(self.lat_k), explain=ExplainAgg(self.explain_k)
+            )
         return agg
 
     def see(self, moment: datetime) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from analysis.core.aggregate import EndpointAgg, FieldKey, Partial
 from analysis.core.bodies import is_header_path
+from analysis.core.contrast import reader
 from analysis.core.noise import RuleMatcher, is_auto_noise, is_secondary_noise
 from analysis.core.settings import ReportSettings
 from analysis.core.stats import latency_chart, latency_summary
@@ -65,20 +66,24 @@ def endpoint_report(
         if _counts_as_mismatch(sig, noise):
             mismatches += sstat.count
             body_examples.update(sstat.examples)
+    real = {fk: stat.count for fk, stat in agg.fields.items() if noise[fk] is None}
+    expand = reader(settings.explain_headers)
+    why = agg.explain.fields(real, agg.compared, expand)
     fields: list[dict[str, Any]] = []
     for (path, kind), stat in agg.fields.items():
         reason = noise[(path, kind)]
-        fields.append(
-            {
-                "path": path,
-                "kind": kind,
-                "count": stat.count,
-                "rate": stat.count / agg.compared if agg.compared else 0.0,
-                "noise": reason is not None,
-                "noise_reason": reason,
-                "examples": list(stat.examples),
-            }
-        )
+        entry = {
+            "path": path,
+            "kind": kind,
+            "count": stat.count,
+            "rate": stat.count / agg.compared if agg.compared else 0.0,
+            "noise": reason is not None,
+            "noise_reason": reason,
+            "examples": list(stat.examples),
+        }
+        if reason is None:
+            entry["explain"] = why[(path, kind)]
+        fields.append(entry)
     fields.sort(key=lambda f: (f["noise"], -f["count"], f["path"], f["kind"]))
     latency = latency_summary(agg.latency, settings.latency_alpha, settings.latency_min_effect)
     examples: list[dict[str, str]] = []
@@ -93,7 +98,11 @@ def endpoint_report(
         "endpoint": name,
         "pairs": agg.pairs,
         "errors": agg.errors,
-        "status": {"mismatches": agg.status_mismatches, "matrix": dict(sorted(agg.matrix.items()))},
+        "status": {
+            "mismatches": agg.status_mismatches,
+            "matrix": dict(sorted(agg.matrix.items())),
+            "explain": agg.explain.cells(agg.matrix, agg.pairs, expand),
+        },
         "latency_ms": latency,
         "body": {"compared": agg.compared, "mismatches": mismatches, "fields": fields},
         "examples": examples,

@@ -51,9 +51,10 @@ class LatencySample:
     sketch_primary: DDSketch = field(default_factory=_sketch)
     sketch_shadow: DDSketch = field(default_factory=_sketch)
 
-    def add(self, cid: str, primary_ms: float, shadow_ms: float) -> None:
+    def add(self, cid: str, primary_ms: float, shadow_ms: float, h: int | None = None) -> None:
+        """One pair; ``h`` is ``cid_hash(cid)`` when the caller has it already."""
         self.total += 1
-        self.hashes.append(cid_hash(cid))
+        self.hashes.append(cid_hash(cid) if h is None else h)
         self.primary.append(primary_ms)
         self.shadow.append(shadow_ms)
         self.sketch_primary.add(primary_ms)

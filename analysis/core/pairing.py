@@ -22,6 +22,7 @@ from analysis.core.aggregate import (
     EXAMPLES_KEPT,
     FIELD_EXAMPLES,
     EndpointAgg,
+    FieldKey,
     FieldStat,
     Partial,
     SignatureStat,
@@ -30,6 +31,8 @@ from analysis.core.aggregate import (
 )
 from analysis.core.bodies import compare_bodies, compare_headers
 from analysis.core.endpoints import endpoint_name
+from analysis.core.explain import NO_DIFF
+from analysis.core.latency import cid_hash
 from analysis.core.leaves import DiffOptions, RawDiff
 from analysis.core.noise import SHAPE_SAMPLE, value_hash, volatile_shape
 from analysis.core.settings import ReportSettings
@@ -116,6 +119,7 @@ class BucketReducer:
         self.headers = settings.headers_to_compare()
         self.routes = settings.routes
         self.k = max(1, settings.examples_per_reason)
+        self.explain_headers = settings.explain_headers
 
     # ------------------------------------------------------------ reduce
     def reduce(self, lines: Iterable[tuple[Any, str | None, bytes]]) -> Partial:
@@ -124,7 +128,9 @@ class BucketReducer:
         The read order is any comparable value (a ``(file, line)`` tuple, or the
         engine's fixed-width spill prefix, which sorts the same way).
         """
-        partial = Partial(k=self.k, lat_k=self.settings.latency_sample)
+        partial = Partial(
+            k=self.k, lat_k=self.settings.latency_sample, explain_k=self.settings.explain_sample
+        )
         invalid: dict[str, int] = {}
         latest, dups = first_records(lines, invalid)
         for reason, n in invalid.items():
@@ -189,32 +195,38 @@ class BucketReducer:
         partial.counts["pairs"] += 1
         agg = partial.endpoint(record_endpoint(prim, self.routes))
         agg.pairs += 1
+        h = cid_hash(cid)  # the latency sample's key and explain's sampling level
+        request = prim.get("request") or {}
         pr, sr = prim.get("response"), shad.get("response")
         if sr is None:
             agg.errors += 1
             push_example(agg.examples.setdefault("error", []), cid, self.k)
         if pr is None or sr is None:
+            agg.explain.add(h, "", None, request, self.explain_headers)
             return
         cell = f"{pr['status']}->{sr['status']}"
         agg.matrix[cell] = agg.matrix.get(cell, 0) + 1
         pl, sl = prim.get("latency_ms"), shad.get("latency_ms")
         if pl is not None and sl is not None:
-            agg.latency.add(cid, float(pl), float(sl))
+            agg.latency.add(cid, float(pl), float(sl), h)
             slow = (-(float(sl) - float(pl)), cid)
             if len(agg.slowest) < EXAMPLES_KEPT or slow < agg.slowest[-1]:
                 agg.slowest = sorted([*agg.slowest, slow])[:EXAMPLES_KEPT]
         if pr["status"] != sr["status"]:
             agg.status_mismatches += 1
             push_example(agg.examples.setdefault("status", []), cid, self.k)
+            agg.explain.add(h, cell, None, request, self.explain_headers)
             return
         if prim.get(CLOUDFRONT_MARK):
+            agg.explain.add(h, cell, None, request, self.explain_headers)
             return  # a CloudFront log line has status and latency, no body
         agg.compared += 1
         diffs = response_diffs(pr, sr, self.opts, self.headers)
-        if diffs:
-            self._fields(agg, cid, diffs)
+        sig = self._fields(agg, cid, diffs) if diffs else NO_DIFF
+        agg.explain.add(h, cell, sig, request, self.explain_headers)
 
-    def _fields(self, agg: EndpointAgg, cid: str, diffs: list[RawDiff]) -> None:
+    def _fields(self, agg: EndpointAgg, cid: str, diffs: list[RawDiff]) -> frozenset[FieldKey]:
+        """Count each differing field; returns the pair's signature (its set of fields)."""
         auto = self.settings.auto_noise
         keys = []
         for path, kind, pv, sv in diffs:
@@ -237,6 +249,7 @@ class BucketReducer:
             sstat = agg.signatures[sig] = SignatureStat()
         sstat.count += 1
         push_example(sstat.examples, cid, self.k)
+        return sig
 
     def _secondary(self, partial: Partial, prim: dict[str, Any], sec: dict[str, Any]) -> None:
         pr, xr = prim.get("response"), sec.get("response")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_COMPARE_HEADERS = ("content-type", "cache-control", "location")
+DEFAULT_EXPLAIN_HEADERS = ("accept", "accept-language", "content-type", "user-agent")
+DEFAULT_EXPLAIN_SAMPLE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class ReportSettings:
     auto_noise: bool = True
     examples_per_reason: int = 5
     latency_sample: int = 50_000  # bottom-k pairs per endpoint: exact statistics up to this
+    explain_headers: tuple[str, ...] = DEFAULT_EXPLAIN_HEADERS  # request headers explain names
+    explain_sample: int = DEFAULT_EXPLAIN_SAMPLE  # pairs of D and of R counted; 0: off
     extra: dict[str, str] = field(default_factory=dict)
 
     def headers_to_compare(self) -> tuple[str, ...]:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
+from analysis.core.explain_words import words
+
 W, H, PAD = 420, 160, 30
 
 
@@ -84,6 +86,14 @@ def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
         view["matrix_cols"] = sorted({c[1] for c in cells})
         view["svg"] = cdf_svg(ep.get("chart", {}))
         view.setdefault("errors", 0)
+        view["fields"] = [
+            dict(f, why=[words(e) for e in f.get("explain", [])]) for f in ep["body"]["fields"]
+        ]
+        view["status_why"] = {
+            cell: [words(e) for e in entries]
+            for cell, entries in ep["status"].get("explain", {}).items()
+            if entries
+        }
         endpoints.append(view)
     r = dict(report)
     r["endpoints"] = endpoints

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.core.explain_words import explained, sentence
+
 MAX_ROWS = 10
+MAX_WHY = 5
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def _code(text: str) -> str:
+    return f"`{_cell(text)}`"
+
+
+def why_lines(report: dict[str, Any]) -> list[str]:
+    """One line per explained field or status cell (its strongest entry), most severe first."""
+    found = explained(report)
+    lines = [
+        f"- `{_cell(name)}` {_code(what)}: {sentence(entry, _code)}"
+        for name, what, entry in found[:MAX_WHY]
+    ]
+    if len(found) > MAX_WHY:
+        lines.append(f"- …and {len(found) - MAX_WHY} more in report.html.")
+    return lines
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -53,4 +72,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 lines.append(
                     f"- `{_cell(name)}` `{_cell(f['path'])}` {f['kind']} in {100 * f['rate']:.1f}% of bodies"
                 )
+        why = why_lines(report)
+        if why:
+            lines += ["", "Requests behind the differences:", *why]
     return "\n".join(lines) + "\n"

@@ -47,6 +47,17 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _print_why(report: dict[str, Any], limit: int = 5) -> None:
+    """The request attributes behind the top differences (docs/contract.md §12), one line each."""
+    from analysis.core.explain_words import explained, sentence
+
+    found = explained(report)
+    for name, what, entry in found[:limit]:
+        print(f"  {name} {what}: {sentence(entry)}")
+    if len(found) > limit:
+        print(f"  …and {len(found) - limit} more explained in report.html")
+
+
 def run(args: argparse.Namespace) -> int:
     from analysis.config import load_settings, parse_fail_on
     from analysis.job import JobOptions, run_job
@@ -80,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         f"report {result.report['id']} written to {result.location}: {s['pairs']} pairs, "
         f"{s['status_mismatches']} status mismatches, {s['body_mismatches']} body mismatches"
     )
+    _print_why(result.report)
     if result.crossed:
         print("shadowdiff report: threshold crossed: " + "; ".join(result.crossed), file=sys.stderr)
         return 3

@@ -7,7 +7,10 @@ What changed from v1 to v2, one planted difference each:
 ``GET /users/{id}``       ``tier`` uses new thresholds (changed value for some users),
                           ``avatar_url`` is new, ``legacy_id`` is gone
 ``GET /items/{sku}``      ``price`` is a string (``"19.99"``, was ``19.99``) and
-                          ``cache-control`` is ``no-store`` (was ``public, max-age=60``)
+                          ``cache-control`` is ``no-store`` (was ``public, max-age=60``);
+                          with ``?currency=EUR`` the price is still converted, but
+                          ``currency`` says ``USD`` (the one request attribute that
+                          decides a difference, which the report's ``explain`` names)
 ``GET /search``           40 ms slower (a new ranking step)
 ``POST /orders``          500 when any line has a quantity of 5 or more
 ========================  ==========================================================
@@ -41,6 +44,7 @@ from shadowdiff.demo.catalog import ITEMS, USERS, Item, User, search
 
 VERSIONS = ("v1", "v2")
 BULK_QUANTITY = 5  # v2 fails on order lines with at least this many units
+EUR_PER_USD = 0.92  # what ?currency=EUR converts prices with
 SEARCH_DELAY_S = 0.04  # what v2's new ranking step costs
 
 
@@ -81,13 +85,15 @@ def user_view(user: User, version: str) -> dict[str, Any]:
     return view
 
 
-def item_view(item: Item, version: str) -> dict[str, Any]:
+def item_view(item: Item, version: str, currency: str = "USD") -> dict[str, Any]:
+    """``currency`` is ``USD`` or ``EUR`` (the ``?currency=`` of the request)."""
+    price = round(item.price * EUR_PER_USD, 2) if currency == "EUR" else item.price
     return {
         "sku": item.sku,
         "name": item.name,
         "category": item.category,
-        "price": item.price if version == "v1" else f"{item.price:.2f}",
-        "currency": "USD",
+        "price": price if version == "v1" else f"{price:.2f}",
+        "currency": currency if version == "v1" else "USD",
         "in_stock": item.stock > 0,
     }
 
@@ -110,7 +116,9 @@ def make_app(version: str) -> Starlette:
         item = ITEMS.get(request.path_params["sku"])
         if item is None:
             return _json({"error": "item not found"}, 404)
-        return _json(item_view(item, version), headers={"cache-control": cache_control})
+        currency = "EUR" if request.query_params.get("currency") == "EUR" else "USD"
+        view = item_view(item, version, currency)
+        return _json(view, headers={"cache-control": cache_control})
 
     async def get_search(request: Request) -> Response:
         query = request.query_params.get("q", "")

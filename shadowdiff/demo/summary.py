@@ -1,8 +1,8 @@
 """The few lines the demo prints about its report before serving it.
 
 Only the headline: per endpoint the pairs, status and body mismatches and the
-latency verdict, then the field differences that are not noise. The browser
-report has the rest.
+latency verdict, then the field differences that are not noise and the request
+attributes behind them (``explain``). The browser report has the rest.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def noise_count(report: dict[str, Any]) -> int:
 def print_summary(console: Any, report: dict[str, Any], report_dir: Path) -> None:
     from rich.table import Table
 
+    from analysis.core.explain_words import explained, sentence
+
     s = report.get("summary", {})
     console.print(
         f"\n[bold]Report[/] {report.get('id')}: {s.get('pairs', 0)} pairs, "
@@ -61,6 +63,12 @@ def print_summary(console: Any, report: dict[str, Any], report_dir: Path) -> Non
         console.print("[bold]Field differences[/] (noise left out):")
         for line in fields:
             console.print(f"  {line}")
+    why = explained(report)
+    if why:
+        console.print("[bold]Requests behind them[/] (the attribute that sets them apart):")
+        for name, what, entry in why[:5]:
+            line = f"  {name}  {what}: {sentence(entry)}"
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(f"{noise_count(report)} differing fields recognised as noise (ids, timestamps)")
     if report.get("_exit_status") == 3:
         console.print("The fail_on thresholds are crossed (exit status 3), as v2 was built to do.")

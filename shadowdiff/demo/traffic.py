@@ -23,6 +23,8 @@ from shadowdiff.frontdoor import new_request_id
 
 #: Share of each endpoint in the mix (weights).
 MIX = (("users", 35), ("items", 30), ("search", 20), ("orders", 15))
+#: The query strings of item requests: a quarter ask for euros.
+CURRENCY_QUERIES = ("", "", "currency=USD", "currency=EUR")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,8 @@ def plan(count: int, seed: int = 2026) -> list[PlannedRequest]:
             out.append(PlannedRequest("users", "GET", f"/users/{rng.randint(1, USER_COUNT + 10)}"))
         elif endpoint == "items":
             sku = f"SKU-{FIRST_SKU + rng.randrange(ITEM_COUNT + 5)}"
-            out.append(PlannedRequest("items", "GET", f"/items/{sku}"))
+            query = rng.choice(CURRENCY_QUERIES)  # v2 mislabels only the EUR ones
+            out.append(PlannedRequest("items", "GET", f"/items/{sku}", query))
         elif endpoint == "search":
             words = " ".join(rng.sample(SEARCH_WORDS, rng.choice((1, 1, 2))))
             query = f"q={words.replace(' ', '+')}&limit={rng.choice((5, 10, 20))}"

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from shadowdiff.demo.apps import BULK_QUANTITY, SEARCH_DELAY_S, make_app, tier
+from shadowdiff.demo.apps import BULK_QUANTITY, EUR_PER_USD, SEARCH_DELAY_S, make_app, tier
 from shadowdiff.demo.catalog import ITEMS, USERS
 from shadowdiff.demo.traffic import MIX, plan
 
@@ -57,6 +57,23 @@ def test_item_price_became_a_string_and_caching_was_turned_off(v1, v2):
     assert float(b.json()["price"]) == a.json()["price"]
     assert a.headers["cache-control"] == "public, max-age=60"
     assert b.headers["cache-control"] == "no-store"
+
+
+def test_asking_for_euros_converts_the_price_but_v2_still_says_usd(v1, v2):
+    sku, item = next(iter(ITEMS.items()))
+    a = v1.get(f"/items/{sku}", params={"currency": "EUR"}).json()
+    b = v2.get(f"/items/{sku}", params={"currency": "EUR"}).json()
+    assert a["price"] == round(item.price * EUR_PER_USD, 2) == float(b["price"])
+    assert (a["currency"], b["currency"]) == ("EUR", "USD")
+    for query in ({}, {"currency": "USD"}):
+        a, b = v1.get(f"/items/{sku}", params=query).json(), v2.get(f"/items/{sku}", params=query)
+        assert a["currency"] == b.json()["currency"] == "USD" and a["price"] == item.price
+
+
+def test_a_quarter_of_the_planned_item_requests_ask_for_euros():
+    items = [r for r in plan(2000) if r.endpoint == "items"]
+    eur = [r for r in items if r.query == "currency=EUR"]
+    assert 0.15 < len(eur) / len(items) < 0.35
 
 
 def test_bulk_orders_fail_only_in_v2(v1, v2):

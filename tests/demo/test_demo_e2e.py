@@ -112,6 +112,18 @@ def test_only_some_users_change_tier_but_every_found_item_price_changes_type(dem
     assert _field(items, "$.price")["count"] == found
 
 
+def test_the_eur_only_currency_change_is_explained_by_the_query(demo_run):
+    """v2 mislabels the currency only for ?currency=EUR: explain names that (docs/contract.md §12)."""
+    items = _endpoint(demo_run["report"], "GET /items/{sku}")
+    currency = _field(items, "$.currency")
+    assert (currency["kind"], currency["noise"]) == ("changed", False)
+    top = currency["explain"][0]
+    assert (top["attribute"], top["value"], top["support"]) == ("query.currency", "EUR", 1.0)
+    assert top["pairs"] == currency["count"] >= 5
+    assert top["baseline"] < 0.2 and top["lift"] >= 2
+    assert "have query `currency` = `EUR`" in demo_run["stdout"]
+
+
 def test_the_changed_cache_control_header_is_reported(demo_run):
     items = _endpoint(demo_run["report"], "GET /items/{sku}")
     fields = [f for f in items["body"]["fields"] if "cache-control" in f["path"].lower()]

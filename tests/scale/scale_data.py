@@ -24,7 +24,16 @@ T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 ENDPOINTS = ("/users/{}", "/items/{}", "/search")
 
 
-def _rec(cid: str, role: str, at: datetime, path: str, status: int | None, body: Any, lat: float):
+def record(
+    cid: str,
+    role: str,
+    at: datetime,
+    path: str,
+    status: int | None,
+    body: Any,
+    lat: float,
+    request: dict[str, Any] | None = None,
+):
     response = None
     if status is not None:
         text = json.dumps(body)
@@ -42,7 +51,8 @@ def _rec(cid: str, role: str, at: datetime, path: str, status: int | None, body:
         "role": role,
         "captured_at": format_ms(at),
         "deployment": None,
-        "request": {"method": "GET", "path": path, "query": "", "headers": {}, "body": None},
+        "request": request
+        or {"method": "GET", "path": path, "query": "", "headers": {}, "body": None},
         "response": response,
         "latency_ms": lat,
         "error": None if response else {"kind": "timeout", "message": "upstream timed out"},
@@ -69,13 +79,13 @@ def night(n: int, seed: int = 3, slow_shadow: float = 1.0) -> list[dict[str, Any
         plat = rng.lognormvariate(3.0, 0.5)
         slat = rng.lognormvariate(3.0, 0.5) * slow_shadow
         if i % 67 != 0:
-            out.append(_rec(cid, "primary", at, path, 200, body, plat))
+            out.append(record(cid, "primary", at, path, 200, body, plat))
         if i % 71 != 0:
-            out.append(_rec(cid, "shadow", at, path, sstatus, sbody, slat))
+            out.append(record(cid, "shadow", at, path, sstatus, sbody, slat))
         if i % 5 == 0:
-            out.append(_rec(cid, "secondary", at, path, 200, dict(body, at="x"), plat))
+            out.append(record(cid, "secondary", at, path, 200, dict(body, at="x"), plat))
         if i % 97 == 0:
-            out.append(_rec(cid, "shadow", at, path, 200, sbody, slat))  # a redelivery
+            out.append(record(cid, "shadow", at, path, 200, sbody, slat))  # a redelivery
     return out
 
 

@@ -146,6 +146,18 @@ def report_json(night: int, report_id: str | None = None) -> dict[str, Any]:
                 "status": {
                     "mismatches": night % 5,
                     "matrix": {"200->200": pairs - 10 - night % 5, "200->500": night % 5},
+                    "explain": {
+                        "200->500": [
+                            {
+                                "attribute": "header.user-agent",
+                                "value": SCRIPT,
+                                "support": 1.0,
+                                "baseline": 0.0,
+                                "lift": 90.0,
+                                "pairs": 5,
+                            }
+                        ]
+                    },
                 },
                 "latency_ms": {
                     "primary": {"p50": 10.0, "p90": 20.0, "p99": 40.0},
@@ -164,6 +176,16 @@ def report_json(night: int, report_id: str | None = None) -> dict[str, Any]:
                             "rate": 0.01,
                             "noise": False,
                             "noise_reason": None,
+                            "explain": [
+                                {
+                                    "attribute": "query.currency",
+                                    "value": "EUR",
+                                    "support": 0.97,
+                                    "baseline": 0.03,
+                                    "lift": 32.3,
+                                    "pairs": 58,
+                                }
+                            ],
                         },
                         {
                             "path": "$.generated_at",

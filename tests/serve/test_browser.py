@@ -107,6 +107,10 @@ def test_report_and_endpoint_pages(page: Page, server: str) -> None:
     assert pg.url.endswith("/endpoints/" + quote("GET /users/{id}", safe=""))
     pg.screenshot(path=str(SHOTS / "endpoint.png"), full_page=True)
     assert "$.generated_at" in pg.locator("#noise").inner_text()
+    why = "97 % of these pairs (58), and 3 % of the others, have query currency = EUR"
+    assert why in pg.locator("#fields").inner_text()
+    assert "user-agent = <script>document.title" in pg.locator("#status-matrix").inner_text()
+    assert pg.evaluate("window.__pwned === undefined")
     sizes = _svg_sizes(pg)
     assert len(sizes) == 1 and sizes[0][0] > 100 and sizes[0][1] > 100
 

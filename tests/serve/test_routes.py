@@ -89,6 +89,20 @@ def test_endpoint_page_shows_fields_noise_apart_matrix_latency_and_examples(
     assert api["endpoint"] == "GET /users/{id}"
 
 
+def test_endpoint_page_says_which_requests_are_behind_a_field_and_a_status_cell(
+    client: TestClient,
+) -> None:
+    r = client.get(f"/reports/{NEWEST}/endpoints/{USERS}")
+    fields = r.text.split('id="fields"')[1].split('id="noise"')[0]
+    assert (
+        "97 % of these pairs (58), and 3 % of the others, have query <code>currency</code>"
+        " = <code>EUR</code>" in fields
+    )
+    matrix = r.text.split('id="status-matrix"')[1]
+    assert "have header <code>user-agent</code> = <code>&lt;script&gt;" in matrix
+    assert "<script>" not in r.text
+
+
 def test_pair_page_puts_sides_together_with_the_diff_marked(client: TestClient) -> None:
     r = client.get("/pairs/cid-json-25")
     assert r.status_code == 200
