@@ -18,6 +18,7 @@ import orjson
 
 from analysis.canary import FILES
 from analysis.core.canary.verdict import fmt_p
+from analysis.core.explain_words import sentence, words
 from analysis.report.html import cdf_svg
 from analysis.report.writer import upload_folder
 from shadowdiff.errors import SinkError
@@ -36,8 +37,26 @@ def render_html(doc: dict[str, Any]) -> str:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["p"] = fmt_p
-    endpoints = [{**ep, "svg": cdf_svg(ep.get("chart", {}), ARMS)} for ep in doc["endpoints"]]
+    endpoints = [
+        {
+            **ep,
+            "svg": cdf_svg(ep.get("chart", {}), ARMS),
+            "why": [words(e) for e in ep["errors"].get("explain", [])],
+        }
+        for ep in doc["endpoints"]
+    ]
     return env.get_template("canary.html.j2").render(c={**doc, "endpoints": endpoints})
+
+
+def failed_share(ep: dict[str, Any]) -> list[dict[str, Any]]:
+    """An endpoint's ``errors.explain`` entries (present when its errors are worse)."""
+    errors = ep.get("errors")
+    found = errors.get("explain") if isinstance(errors, dict) else None
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+
+def failed_sentence(entry: dict[str, Any]) -> str:
+    return sentence(entry, noun="failed requests")
 
 
 def _cell(text: str) -> str:
@@ -79,6 +98,12 @@ def render_markdown(doc: dict[str, Any]) -> str:
         more = len(doc["endpoints"]) - len(eps)
         if more > 0:
             lines.append(f"\n…and {more} more endpoints in canary.html.")
+    why = [
+        (ep["endpoint"], entry) for ep in doc["endpoints"] for entry in failed_share(ep)[:1]
+    ]
+    if why:
+        lines += ["", "What the canary's failed requests share:"]
+        lines += [f"- `{_cell(name)}`: {_text(failed_sentence(entry))}" for name, entry in why]
     return "\n".join(lines) + "\n"
 
 

@@ -60,11 +60,14 @@ def _backticks(text: str) -> str:
     return f"`{text}`"
 
 
-def sentence(entry: Mapping[str, Any], code: Callable[[str], str] = _backticks) -> str:
+def sentence(
+    entry: Mapping[str, Any], code: Callable[[str], str] = _backticks, noun: str = "pairs"
+) -> str:
+    """The entry as text; ``noun`` names what D holds (a canary's "failed requests")."""
     w = words(entry)
     named = w["what"] if w["name"] is None else f"{w['what']} {code(w['name'])}"
     return (
-        f"{w['share']} of these pairs ({w['pairs']}), and {w['others']} of the others, "
+        f"{w['share']} of these {noun} ({w['pairs']}), and {w['others']} of the others, "
         f"have {named} = {code(w['value'])}"
     )
 

@@ -95,4 +95,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for reason in doc["reasons"]:
         print(f"  {reason}")
+    from analysis.canary.writer import failed_sentence, failed_share
+
+    for ep in doc["endpoints"]:
+        for entry in failed_share(ep)[:1]:
+            print(f"  {ep['endpoint']}: {failed_sentence(entry)}")
     return EXIT[doc["verdict"]]

@@ -205,3 +205,26 @@ def test_pages_escape_every_captured_value(tmp_path):
     html = (tmp_path / "o" / "canary.html").read_text()
     assert "<script>alert" not in html
     assert "&lt;script&gt;" in html and "<svg" in html and "baseline" in html
+
+
+def test_the_requests_behind_worse_errors_are_named(tmp_path, capsys):
+    """Every canary order with ?express=1 fails, and no other: explain says so (§12)."""
+    canary = arm("canary", 1500, seed=2, errors={"orders": 0.0})  # no other order fails
+    for i, r in enumerate(canary):
+        if r["request"]["path"] == "/orders" and i % 7 == 0:
+            r["request"]["query"] = "express=1&page=2"
+            r["response"].update(status=500, body='{"error": "boom"}')
+        elif r["request"]["path"] == "/orders":
+            r["request"]["query"] = "page=2"
+    code, doc = canary_for(tmp_path, arm("baseline", 4500, seed=1) + canary)
+    assert (code, doc["verdict"]) == (3, "fail")
+    orders = by_name(doc)["POST /orders"]["errors"]
+    assert orders["verdict"] == "worse"
+    (entry,) = orders["explain"]
+    assert (entry["attribute"], entry["value"], entry["support"]) == ("query.express", "1", 1.0)
+    assert entry["baseline"] == 0.0 and entry["pairs"] == orders["canary_errors"]
+    assert all("explain" not in ep["errors"] for ep in doc["endpoints"][1:])  # not worse
+    folder = tmp_path / "out0"
+    assert "have query <code>express</code> = <code>1</code>" in (folder / "canary.html").read_text()
+    assert "of these failed requests" in (folder / "canary.md").read_text()
+    assert "POST /orders: 100 % of these failed requests" in capsys.readouterr().out

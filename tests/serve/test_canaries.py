@@ -158,3 +158,21 @@ def test_a_canary_written_to_s3_is_served_from_an_s3_root(aws_env, tmp_path):
     client = TestClient(create_app(settings_for("s3://canaries-s3-root/reports")))
     assert client.get(f"/api/canaries/{doc['id']}").json() == doc
     assert client.get("/api/canaries").json()["canaries"][0]["verdict"] == doc["verdict"]
+
+
+def test_the_canary_page_says_what_the_failed_requests_share_escaped(tmp_path):
+    root = tmp_path / "reports"
+    canary = arm("canary", 600, seed=4, errors={"orders": 0.0})
+    for i, r in enumerate(canary):
+        if r["request"]["path"] == "/orders":
+            r["request"]["query"] = "x=<b>bold</b>" if i % 5 == 0 else "x=plain"
+            if i % 5 == 0:
+                r["response"].update(status=500, body='{"error": "boom"}')
+    doc = _canary(tmp_path, root, "canary-why", arm("baseline", 1800, seed=1) + canary)
+    (entry,) = next(ep for ep in doc["endpoints"] if ep["endpoint"] == "POST /orders")["errors"][
+        "explain"
+    ]
+    assert (entry["attribute"], entry["value"]) == ("query.x", "<b>bold</b>")
+    html = TestClient(create_app(settings_for(root))).get(f"/canaries/{doc['id']}").text
+    assert "of these failed requests" in html
+    assert "<code>&lt;b&gt;bold&lt;/b&gt;</code>" in html and "<b>bold</b>" not in html

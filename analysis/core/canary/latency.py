@@ -33,9 +33,10 @@ class ArmLatency:
     values: array[float] = field(default_factory=lambda: array("d"))
     sketch: DDSketch = field(default_factory=_sketch)
 
-    def add(self, cid: str, ms: float) -> None:
+    def add(self, cid: str, ms: float, h: int | None = None) -> None:
+        """One value; ``h`` the id's :func:`cid_hash` when the caller has it already."""
         self.total += 1
-        self.hashes.append(cid_hash(cid))
+        self.hashes.append(cid_hash(cid) if h is None else h)
         self.values.append(ms)
         self.sketch.add(ms)
         if len(self.hashes) > 2 * self.k:

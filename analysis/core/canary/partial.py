@@ -9,7 +9,9 @@ from analysis.core.aggregate import EXAMPLES_KEPT, merge_examples
 from analysis.core.canary.latency import ArmLatency
 from analysis.core.canary.settings import ARMS
 from analysis.core.canary.shapes import Shapes
+from analysis.core.canary.why import FailureSample
 from analysis.core.latency import DEFAULT_K
+from analysis.core.settings import DEFAULT_EXPLAIN_SAMPLE
 
 CLASSES = ("2xx", "3xx", "4xx", "5xx")
 COUNT_KEYS = (
@@ -32,6 +34,7 @@ class ArmStats:
     latency: ArmLatency = field(default_factory=ArmLatency)
     shapes: Shapes = field(default_factory=Shapes)
     examples: list[str] = field(default_factory=list)  # a few failed requests' ids
+    why: FailureSample = field(default_factory=FailureSample)  # the canary arm's, for explain
 
     @property
     def errors(self) -> int:
@@ -46,11 +49,13 @@ class ArmStats:
         self.latency.merge(other.latency)
         self.shapes.merge(other.shapes)
         self.examples = merge_examples(self.examples, other.examples, EXAMPLES_KEPT)
+        self.why.merge(other.why)
 
 
 @dataclass(slots=True)
 class CanaryPartial:
     lat_k: int = DEFAULT_K
+    explain_k: int = DEFAULT_EXPLAIN_SAMPLE
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
     invalid_reasons: dict[str, int] = field(default_factory=dict)
     endpoints: dict[str, dict[str, ArmStats]] = field(default_factory=dict)
@@ -61,7 +66,8 @@ class CanaryPartial:
         arms = self.endpoints.get(endpoint)
         if arms is None:
             arms = self.endpoints[endpoint] = {
-                a: ArmStats(latency=ArmLatency(self.lat_k)) for a in ARMS
+                a: ArmStats(latency=ArmLatency(self.lat_k), why=FailureSample(self.explain_k))
+                for a in ARMS
             }
         return arms[arm]
 

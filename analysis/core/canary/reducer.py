@@ -20,6 +20,7 @@ from analysis.core.bodies import NOT_JSON, body_bytes, content_type, is_json_typ
 from analysis.core.canary.partial import CanaryPartial, merge
 from analysis.core.canary.settings import ARMS, CanarySpec
 from analysis.core.canary.shapes import leaves
+from analysis.core.latency import cid_hash
 from analysis.core.pairing import first_records, record_endpoint
 
 Window = tuple[datetime | None, datetime | None]
@@ -41,10 +42,12 @@ class CanaryReducer:
         self.since, self.until = window
         self.routes = spec.report.routes
         self.labels = {spec.labels[0]: ARMS[0], spec.labels[1]: ARMS[1]}
+        self.explain_headers = spec.report.explain_headers
         self.kept = []
 
     def reduce(self, lines: Iterable[Line]) -> CanaryPartial:
-        partial = CanaryPartial(lat_k=self.spec.report.latency_sample)
+        report = self.spec.report
+        partial = CanaryPartial(lat_k=report.latency_sample, explain_k=report.explain_sample)
         latest, dups = first_records(_as_primary(lines), partial.invalid_reasons)
         counts = partial.counts
         counts["invalid_records"] += sum(partial.invalid_reasons.values())
@@ -66,6 +69,10 @@ class CanaryReducer:
         stats = partial.arm(record_endpoint(obj, self.routes), arm)
         stats.requests += 1
         resp = obj.get("response")
+        h = cid_hash(cid)  # the latency sample's key and explain's sampling level
+        failed = resp is None or int(resp["status"]) >= 500
+        if arm == "canary":  # what the canary's failed requests share (docs/contract.md §12)
+            stats.why.add(h, failed, obj.get("request") or {}, self.explain_headers)
         if resp is None:
             stats.no_response += 1
             push_example(stats.examples, cid)
@@ -74,11 +81,11 @@ class CanaryReducer:
         cls = f"{status // 100}xx"
         if cls in stats.status:
             stats.status[cls] += 1
-        if status >= 500:
+        if failed:
             push_example(stats.examples, cid)
         latency = obj.get("latency_ms")
         if latency is not None:
-            stats.latency.add(cid, float(latency))
+            stats.latency.add(cid, float(latency), h)
         if (
             200 <= status < 300
             and not resp.get("body_truncated")

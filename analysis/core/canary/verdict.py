@@ -38,7 +38,10 @@ def _rate(n: int, d: int) -> float:
     return n / d if d else 0.0
 
 
-def errors_block(b: ArmStats, c: ArmStats, settings: CanarySettings) -> dict[str, Any]:
+def errors_block(
+    b: ArmStats, c: ArmStats, settings: CanarySettings, headers: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The errors comparison; when the canary's are ``worse``, what its failed requests share."""
     b_rate, c_rate = _rate(b.errors, b.requests), _rate(c.errors, c.requests)
     p = fisher_p(b.errors, b.requests, c.errors, c.requests)
     if min(b.requests, c.requests) < MIN_PAIRS:
@@ -49,7 +52,7 @@ def errors_block(b: ArmStats, c: ArmStats, settings: CanarySettings) -> dict[str
         verdict = "better"
     else:
         verdict = "same"
-    return {
+    block: dict[str, Any] = {
         "baseline_rate": b_rate,
         "canary_rate": c_rate,
         "p_value": p,
@@ -59,6 +62,9 @@ def errors_block(b: ArmStats, c: ArmStats, settings: CanarySettings) -> dict[str
         "baseline_no_response": b.no_response,
         "canary_no_response": c.no_response,
     }
+    if verdict == "worse":
+        block["explain"] = c.why.explain(c.errors, c.requests - c.errors, headers)
+    return block
 
 
 def endpoint_block(name: str, arms: dict[str, ArmStats], spec: CanarySpec) -> dict[str, Any]:
@@ -69,7 +75,7 @@ def endpoint_block(name: str, arms: dict[str, ArmStats], spec: CanarySpec) -> di
         "baseline_requests": b.requests,
         "canary_requests": c.requests,
         "status": {"baseline": dict(b.status), "canary": dict(c.status)},
-        "errors": errors_block(b, c, spec.canary),
+        "errors": errors_block(b, c, spec.canary, report.explain_headers),
         "latency_ms": compare(
             b.latency, c.latency, report.latency_alpha, report.latency_min_effect
         ),
