@@ -97,17 +97,6 @@ def _frame(pd: Any, rows: dict[str, list[Any]]) -> Any:
     )
 
 
-def reduce_frame(frame: Any, settings: ReportSettings | Reduction, window: Window) -> Any:
-    """One shuffled partition (every record of its correlation ids) → a Partial."""
-    lines = (
-        ((int(f), int(n)), None if role == "*" else role, line)
-        for f, n, role, line in zip(
-            frame["f"], frame["n"], frame["role"], frame["line"], strict=True
-        )
-    )
-    return reduction_of(settings).reducer(window, False).reduce(lines)
-
-
 Indexed = tuple[Partial, bytes]  # a task's partial and its cids/ entry lines, gzipped
 
 
@@ -122,6 +111,7 @@ def reduce_parts_indexed(
 def reduce_frame_indexed(
     frame: Any, settings: ReportSettings | Reduction, window: Window
 ) -> Indexed:
+    """One shuffled partition (every record of its correlation ids) → a partial and its index."""
     lines = (
         ((int(f), int(n)), None if role == "*" else role, line)
         for f, n, role, line in zip(

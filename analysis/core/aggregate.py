@@ -132,10 +132,6 @@ class EndpointAgg:
         """The sampled primary latencies (every one while the sample is exact)."""
         return array("d", self.latency.sample()[0].tobytes())
 
-    @property
-    def lat_shadow(self) -> array[float]:
-        return array("d", self.latency.sample()[1].tobytes())
-
     def referenced(self) -> set[str]:
         ids: set[str] = set()
         for stat in self.fields.values():
