@@ -98,9 +98,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
         more = len(doc["endpoints"]) - len(eps)
         if more > 0:
             lines.append(f"\n…and {more} more endpoints in canary.html.")
-    why = [
-        (ep["endpoint"], entry) for ep in doc["endpoints"] for entry in failed_share(ep)[:1]
-    ]
+    why = [(ep["endpoint"], entry) for ep in doc["endpoints"] for entry in failed_share(ep)[:1]]
     if why:
         lines += ["", "What the canary's failed requests share:"]
         lines += [f"- `{_cell(name)}`: {_text(failed_sentence(entry))}" for name, entry in why]

@@ -14,7 +14,7 @@ import orjson
 
 from analysis.core.aggregate import FieldKey, Partial
 from analysis.core.finalize import endpoint_noise
-from analysis.core.pairdiff import diff_pair
+from analysis.core.pairdiff import pair_line
 from analysis.core.settings import ReportSettings
 
 MAX_PAIRS = 2000
@@ -32,7 +32,7 @@ def example_pairs(
                 found.append(ex["reason"])
             where.setdefault(ex["correlation_id"], ep["endpoint"])
         for f in ep["body"]["fields"]:
-            why = (
+            why = (  # the vocabulary of analysis.core.pairdiff.REASONS
                 "noise" if f["noise"] else "headers" if f["path"].startswith("headers.") else "body"
             )
             for cid in f.get("examples", []):
@@ -45,15 +45,7 @@ def example_pairs(
     for cid in sorted(reasons)[:MAX_PAIRS]:
         raw = partial.records.get(cid, {})
         recs = {role: orjson.loads(line) for role, line in raw.items()}
-        prim, shad, sec = recs.get("primary"), recs.get("shadow"), recs.get("secondary")
-        diffs = diff_pair(prim, shad, sec, settings, noise.get(where[cid], {}))
         out.append(
-            {
-                "correlation_id": cid,
-                "endpoint": where[cid],
-                "reasons": reasons[cid],
-                "records": {"primary": prim, "shadow": shad, "secondary": sec},
-                "diff": [d.to_dict() for d in diffs],
-            }
+            pair_line(cid, where[cid], recs, settings, noise.get(where[cid], {}), reasons[cid])
         )
     return out

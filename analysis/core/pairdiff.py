@@ -1,4 +1,9 @@
-"""Diff one pair of record dicts: the stable entry point the report service calls.
+"""Diff one pair of record dicts, and the one builder of a ``pairs.jsonl.gz`` line.
+
+:func:`pair_line` is what the report writes beside report.json and what the
+service builds for a pair it read from the records; both use one vocabulary of
+reasons (:data:`REASONS`), so a pair page reads the same whichever way its
+pair was found.
 
 ``diff_pair(primary, shadow, secondary, settings)`` returns every differing
 field (body paths and ``headers.<name>``) with its noise flag. Noise decided
@@ -15,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.core.noise import RuleMatcher
-from analysis.core.pairing import CLOUDFRONT_MARK, diff_options, record_endpoint, response_diffs
+from analysis.core.responses import (
+    CLOUDFRONT_MARK,
+    diff_options,
+    record_endpoint,
+    response_diffs,
+)
 from analysis.core.settings import ReportSettings
 
 
@@ -76,3 +86,49 @@ def diff_pair(
             reason = "secondary"
         out.append(FieldDiff(path, kind, pv, sv, reason is not None, reason))
     return out
+
+
+#: Why a pair is worth a look, in this order: its shadow gave no response; the
+#: statuses differ; a body field or a compared header differs (not noise); it is
+#: among its endpoint's slowest (the report knows that, not the pair); only noise
+#: differs there (a field's example the report names).
+REASONS = ("error", "status", "body", "headers", "latency", "noise")
+
+
+def pair_reasons(
+    primary: Mapping[str, Any] | None,
+    shadow: Mapping[str, Any] | None,
+    diff: list[FieldDiff],
+    chosen: tuple[str, ...] | list[str] = (),
+) -> list[str]:
+    """The pair's reasons: what its records show, plus ``chosen`` (why a report picked it)."""
+    found = set(chosen)
+    pr, sr = (primary or {}).get("response"), (shadow or {}).get("response")
+    if shadow is not None and sr is None:
+        found.add("error")
+    if pr and sr and pr.get("status") != sr.get("status"):
+        found.add("status")
+    for d in diff:
+        if not d.noise:
+            found.add("headers" if d.path.startswith("headers.") else "body")
+    return [r for r in REASONS if r in found]
+
+
+def pair_line(
+    cid: str,
+    endpoint: str,
+    records: Mapping[str, Mapping[str, Any] | None],
+    settings: ReportSettings,
+    known_noise: Mapping[tuple[str, str], str] | None = None,
+    chosen: tuple[str, ...] | list[str] = (),
+) -> dict[str, Any]:
+    """One ``pairs.jsonl.gz`` line: the three records, their diff with noise flags, the reasons."""
+    prim, shad, sec = (records.get(role) for role in ("primary", "shadow", "secondary"))
+    diff = diff_pair(prim, shad, sec, settings, known_noise)
+    return {
+        "correlation_id": cid,
+        "endpoint": endpoint,
+        "reasons": pair_reasons(prim, shad, diff, chosen),
+        "records": {"primary": prim, "shadow": shad, "secondary": sec},
+        "diff": [d.to_dict() for d in diff],
+    }

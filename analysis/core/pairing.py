@@ -29,37 +29,21 @@ from analysis.core.aggregate import (
     count_invalid,
     push_example,
 )
-from analysis.core.bodies import compare_bodies, compare_headers
-from analysis.core.endpoints import endpoint_name
 from analysis.core.explain import NO_DIFF
 from analysis.core.latency import cid_hash
-from analysis.core.leaves import DiffOptions, RawDiff
+from analysis.core.leaves import RawDiff
 from analysis.core.noise import SHAPE_SAMPLE, value_hash, volatile_shape
+from analysis.core.responses import (
+    CLOUDFRONT_MARK,
+    diff_options,
+    record_endpoint,
+    response_diffs,
+)
 from analysis.core.settings import ReportSettings
 from shadowdiff.errors import InvalidRecord
 from shadowdiff.validate import check_record
 
 Window = tuple[datetime | None, datetime | None]
-CLOUDFRONT_MARK = "_shadowdiff_cloudfront"
-
-
-def diff_options(settings: ReportSettings) -> DiffOptions:
-    return DiffOptions(
-        settings.numeric_absolute, settings.numeric_relative, settings.ignore_list_order
-    )
-
-
-def response_diffs(
-    p: dict[str, Any], s: dict[str, Any], opts: DiffOptions, headers: tuple[str, ...]
-) -> list[RawDiff]:
-    return compare_bodies(p, s, opts) + compare_headers(p, s, headers)
-
-
-def record_endpoint(record: dict[str, Any], routes: tuple[str, ...]) -> str:
-    req = record.get("request") or {}
-    return endpoint_name(str(req.get("method", "GET")), str(req.get("path", "/")), routes)
-
-
 Latest = dict[tuple[str, str], tuple[Any, dict[str, Any], datetime]]
 
 

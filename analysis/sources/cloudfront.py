@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import orjson
 
-from analysis.core.pairing import CLOUDFRONT_MARK
+from analysis.core.responses import CLOUDFRONT_MARK
 from shadowdiff.errors import SourceError
 from shadowdiff.record import SCHEMA
 

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from analysis.core.endpoints import endpoint_name
-from analysis.core.pairdiff import diff_pair
+from analysis.core.pairdiff import pair_line
 from analysis.core.settings import ReportSettings
 from analysis.report.cidindex import part_tail
 from analysis.sources import Part, iter_lines, open_source
@@ -164,29 +164,7 @@ def build_pair(
     req = any_rec.get("request") or {}
     endpoint = endpoint_name(str(req.get("method", "")), str(req.get("path", "")), settings.routes)
     noise = known_noise(endpoint) if known_noise else None
-    p, s, x = (found.get(role) for role in ROLES)
-    diff = [d.to_dict() for d in diff_pair(p, s, x, settings, noise)]
-    return {
-        "correlation_id": cid,
-        "endpoint": endpoint,
-        "reasons": _reasons(p, s, diff),
-        "records": {role: found.get(role) for role in ROLES},
-        "diff": diff,
-    }
-
-
-def _reasons(
-    p: dict[str, Any] | None, s: dict[str, Any] | None, diff: list[dict[str, Any]]
-) -> list[str]:
-    reasons = []
-    pr, sr = (p or {}).get("response"), (s or {}).get("response")
-    if s is not None and sr is None:
-        reasons.append("error")
-    if pr and sr and pr.get("status") != sr.get("status"):
-        reasons.append("status")
-    if any(not d["noise"] for d in diff):
-        reasons.append("body")
-    return reasons
+    return pair_line(cid, endpoint, {role: found.get(role) for role in ROLES}, settings, noise)
 
 
 def open_lookup(

@@ -21,7 +21,8 @@ from analysis.core.canary.partial import CanaryPartial, merge
 from analysis.core.canary.settings import ARMS, CanarySpec
 from analysis.core.canary.shapes import leaves
 from analysis.core.latency import cid_hash
-from analysis.core.pairing import first_records, record_endpoint
+from analysis.core.pairing import first_records
+from analysis.core.responses import record_endpoint
 
 Window = tuple[datetime | None, datetime | None]
 Line = tuple[Any, str | None, bytes]
