@@ -32,8 +32,8 @@ from analysis.core.settings import ReportSettings
 from analysis.engine import (
     BUCKET_BYTES,
     MAX_BUCKETS,
-    Progress,
     Reduction,
+    Run,
     _estimate,
     _groups,
     index_lines,
@@ -44,7 +44,7 @@ from analysis.engine import (
     line_cid as engine_line_cid,
 )
 from analysis.report import cidindex
-from analysis.sources import Part, iter_lines
+from analysis.sources import Part, Source, iter_lines
 from shadowdiff.errors import ConfigError, ShadowdiffError
 from shadowdiff.layout import parse_partition
 
@@ -180,22 +180,22 @@ def _shuffle_tasks(
 
 
 def analyse_dask(
-    parts: list[Part],
-    settings: ReportSettings | Reduction,
-    window: Window,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    cids: str | None = None,
+    sources: list[Source], settings: ReportSettings | Reduction, window: Window, run: Run = Run()
 ) -> Any:
     """Every part → the merged :class:`Partial` (or a :class:`Reduction`'s), on the cluster.
 
-    With ``cids`` (a local directory) the report's correlation index is written
-    there: each task returns its entry lines and this client reshards them by
-    ``crc32 % shards`` as they arrive (spooled to disk, memory bounded).
+    The same signature as :func:`analysis.engine.analyse`. With ``run.cids`` (a
+    local directory) the report's correlation index is written there: each task
+    returns its entry lines and this client reshards them by ``crc32 % shards``
+    as they arrive (spooled to disk, memory bounded).
     """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
+
+    if run.unwindowed:
+        raise ConfigError("roles outside the window need --engine local")
+    scheduler, workers, progress, cids = run.scheduler, run.workers, run.progress, run.cids
+    parts = [p for src in sources for p in src.parts(*window)]
 
     bad = [p.name for p in parts if not p.parallel_ok]
     if bad:

@@ -32,6 +32,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -265,25 +266,49 @@ def _warm_imports() -> None:
         importlib.import_module("scipy.stats")
 
 
+@dataclass(frozen=True, slots=True)
+class Run:
+    """How the per-bucket work of one job runs; every engine takes the same.
+
+    ``scheduler`` only means something to the Dask engine and ``unwindowed``
+    only to the local one; each refuses what it cannot do in one line.
+    """
+
+    workers: int | None = None  # processes (local) or LocalCluster workers (dask)
+    work_dir: str | None = None  # where the spill goes (local)
+    scheduler: str | None = None  # tcp://HOST:8786 (dask); None: a LocalCluster here
+    unwindowed: frozenset[str] = frozenset()  # roles read whatever the window (replay)
+    progress: Progress | None = None
+    cids: str | None = None  # a local directory: write the report's correlation index there
+
+
+Engine = Callable[[list[Source], ReportSettings | Reduction, Window, Run], Any]
+
+
+def engine_for(name: str) -> Engine:
+    """The engine called ``name`` (``local`` or ``dask``): one signature, like kedro's runners."""
+    if name == "dask":
+        from analysis.dask_engine import analyse_dask
+
+        return analyse_dask
+    return analyse
+
+
 def analyse(
-    sources: list[Source],
-    settings: ReportSettings | Reduction,
-    since: datetime | None,
-    until: datetime | None,
-    workers: int | None = None,
-    work_dir: str | None = None,
-    progress: Progress | None = None,
-    cids: str | None = None,
-    unwindowed: frozenset[str] = frozenset(),
+    sources: list[Source], settings: ReportSettings | Reduction, window: Window, run: Run = Run()
 ) -> Any:
-    """Read every source and return the merged :class:`Partial` for the window.
+    """Read every source and return the merged :class:`Partial` for the window, on this machine.
 
     ``settings`` may be a :class:`Reduction` instead (another job's partial).
-    With ``cids`` (an existing local directory) the report's correlation index is
-    written there too (:mod:`analysis.report.cidindex`), one shard per bucket.
-    Sources of a role in ``unwindowed``, and that role's records, are read whatever
-    the window (``shadowdiff replay``: answers captured now, to originals of the window).
+    With ``run.cids`` (an existing local directory) the report's correlation index
+    is written there too (:mod:`analysis.report.cidindex`), one shard per bucket.
+    Sources of a role in ``run.unwindowed``, and that role's records, are read
+    whatever the window (``shadowdiff replay``: answers captured now, to originals
+    of the window).
     """
+    since, until = window
+    workers, work_dir, progress = run.workers, run.work_dir, run.progress
+    cids, unwindowed = run.cids, run.unwindowed
     parts: list[Part] = []
     for src in sources:
         free = src.role is not None and src.role in unwindowed
@@ -315,7 +340,6 @@ def analyse(
         )
         for done, _ in enumerate(scanned, 1):  # a scan only spills: its Partial is empty
             report("read", done, len(scan_args))
-        window: Window = (since, until)
         reduce_args = [(b, spill, settings, window, cids, None, unwindowed) for b in range(buckets)]
         reduced = (
             pool.imap_unordered(_star_reduce, reduce_args)

@@ -24,7 +24,7 @@ from analysis.core.aggregate import Partial
 from analysis.core.examples import example_pairs
 from analysis.core.finalize import build_report
 from analysis.core.settings import ReportSettings
-from analysis.engine import Progress, analyse
+from analysis.engine import Progress, Run, engine_for
 from analysis.failon import crossed
 from analysis.report.writer import write_report
 from analysis.sources import Source, open_source
@@ -106,8 +106,6 @@ def check_run(
 
 def run_job(opts: JobOptions, progress: Progress | None = None) -> JobResult:
     check_run(opts.since, opts.until, opts.engine, opts.scheduler)
-    if opts.unwindowed and opts.engine != "local":
-        raise ConfigError("roles outside the window need --engine local")
     sources, named = sources_of(opts)
     cids = tempfile.mkdtemp("-cids", "shadowdiff-", opts.work_dir)
     try:
@@ -123,31 +121,15 @@ def _run(
     cids: str,
     progress: Progress | None,
 ) -> JobResult:
-    if opts.engine == "dask":
-        from analysis.dask_engine import analyse_dask
-
-        parts = [p for src in sources for p in src.parts(opts.since, opts.until)]
-        partial = analyse_dask(
-            parts,
-            opts.settings,
-            (opts.since, opts.until),
-            opts.scheduler,
-            opts.workers,
-            progress,
-            cids,
-        )
-    else:
-        partial = analyse(
-            sources,
-            opts.settings,
-            opts.since,
-            opts.until,
-            opts.workers,
-            opts.work_dir,
-            progress,
-            cids,
-            opts.unwindowed,
-        )
+    run = Run(
+        workers=opts.workers,
+        work_dir=opts.work_dir,
+        scheduler=opts.scheduler,
+        unwindowed=opts.unwindowed,
+        progress=progress,
+        cids=cids,
+    )
+    partial = engine_for(opts.engine)(sources, opts.settings, (opts.since, opts.until), run)
     start = opts.since or partial.first_seen
     end = opts.until or partial.last_seen
     report, pairs = build_documents(

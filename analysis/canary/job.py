@@ -17,7 +17,7 @@ from analysis.core.canary.reducer import CanaryReduction
 from analysis.core.canary.settings import ARMS, CanarySettings, CanarySpec
 from analysis.core.canary.verdict import build_canary
 from analysis.core.settings import ReportSettings
-from analysis.engine import Progress, analyse
+from analysis.engine import Progress, Run, engine_for
 from analysis.failon import holding
 from analysis.job import check_run, publish_with, report_id
 from analysis.sources import Horizon, Part, Source, Tail, open_source
@@ -134,16 +134,10 @@ def run_canary(opts: CanaryOptions, progress: Progress | None = None) -> CanaryR
     sources, named = sources_of(opts)
     spec = CanarySpec(opts.settings, opts.canary, opts.labels)
     reduction = CanaryReduction(spec)
-    if opts.engine == "dask":
-        from analysis.dask_engine import analyse_dask
-
-        parts = [p for src in sources for p in src.parts(opts.since, opts.until)]
-        window = (opts.since, opts.until)
-        partial = analyse_dask(parts, reduction, window, opts.scheduler, opts.workers, progress)
-    else:
-        partial = analyse(
-            sources, reduction, opts.since, opts.until, opts.workers, opts.work_dir, progress
-        )
+    run = Run(
+        workers=opts.workers, work_dir=opts.work_dir, scheduler=opts.scheduler, progress=progress
+    )
+    partial = engine_for(opts.engine)(sources, reduction, (opts.since, opts.until), run)
     start, end = opts.since or partial.first_seen, opts.until or partial.last_seen
     generated = now_utc()
     meta = {
