@@ -6,7 +6,7 @@ directory; what comes back is one :class:`Partial` per task (aggregates plus
 the raw lines of at most a few example pairs), merged here as tasks finish.
 
 * **Bucketed layout** (every part sits under a ``bucket=NN`` level, written by
-  collectors or Firehose with :func:`shadowdiff.layout.bucket_of`): all records
+  collectors or Firehose with :func:`shadowdiff.layout.partition_bucket`): all records
   of one correlation id share a bucket, so each bucket's parts — every role,
   every hour — are one task (:func:`analysis.engine.reduce_parts`). No shuffle.
 * **Otherwise**: each group of parts becomes a pandas DataFrame of raw lines
@@ -37,11 +37,9 @@ from analysis.engine import (
     _estimate,
     _groups,
     index_lines,
+    line_cid,
     reduce_parts,
     reduction_of,
-)
-from analysis.engine import (
-    line_cid as engine_line_cid,
 )
 from analysis.report import cidindex
 from analysis.sources import Part, Source, iter_lines
@@ -61,9 +59,10 @@ def bucket_level(part: Part) -> str | None:
     return parse_partition(part.name).get("bucket")
 
 
-def line_cid(line: bytes) -> str:
-    """A raw line's correlation id ("" when it has none: the reducer counts it invalid)."""
-    cid = engine_line_cid(line)
+def shuffle_key(line: bytes) -> str:
+    """The shuffle's key of a raw line: its correlation id (:func:`analysis.engine.line_cid`)
+    as text, "" when it has none (the reducer then counts the line invalid)."""
+    cid = line_cid(line)
     return "" if cid is None else cid.decode("utf-8", "replace")
 
 
@@ -77,7 +76,7 @@ def part_frame(items: list[tuple[int, Part]]) -> Any:
             line = raw.strip()
             if not line:
                 continue
-            rows["cid"].append(line_cid(line))
+            rows["cid"].append(shuffle_key(line))
             rows["f"].append(file_idx)
             rows["n"].append(line_no)
             rows["role"].append(part.role or "*")

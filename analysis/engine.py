@@ -29,7 +29,6 @@ import re
 import shutil
 import tempfile
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,10 +113,16 @@ def line_cid(line: bytes) -> bytes | None:
     return cid.encode() if isinstance(cid, str) else None
 
 
-def bucket_of(line: bytes, buckets: int) -> int:
-    """The spill bucket of a raw line (bucket 0 for a line without an id)."""
+def spill_bucket(line: bytes, buckets: int) -> int:
+    """The spill bucket of a raw line (bucket 0 for a line without an id).
+
+    It is the correlation index's shard of the line's id
+    (:func:`analysis.report.cidindex.shard_of_utf8`), so each pass-2 bucket
+    writes exactly its own index shard. Not the ``bucket=NN`` partition level
+    (:func:`shadowdiff.layout.partition_bucket`), which Firehose computes.
+    """
     cid = line_cid(line)
-    return 0 if cid is None else zlib.crc32(cid) % buckets
+    return 0 if cid is None else cidindex.shard_of_utf8(cid, buckets)
 
 
 def scan_task(task: int, items: list[tuple[int, Part]], spill: str, buckets: int) -> Partial:
@@ -137,7 +142,9 @@ def scan_task(task: int, items: list[tuple[int, Part]], spill: str, buckets: int
             for line_no, raw in enumerate(iter_lines(part)):
                 line = raw.strip()
                 if line:
-                    writer.add(bucket_of(line, buckets), b"%s%08x%s" % (head, line_no, code), line)
+                    writer.add(
+                        spill_bucket(line, buckets), b"%s%08x%s" % (head, line_no, code), line
+                    )
     finally:
         writer.close()
     return Partial()
@@ -174,7 +181,7 @@ def reduce_task(
 ) -> Any:
     """Reduce one bucket; with ``cids`` also write its shard of the report's correlation index.
 
-    The index hashes ids exactly like :func:`bucket_of`, so shard ``bucket`` holds
+    The index hashes ids exactly like :func:`spill_bucket`, so shard ``bucket`` holds
     every entry of this bucket and nothing else: no merge, memory bounded by the bucket.
     """
     with _no_gc():

@@ -57,7 +57,7 @@ _spec.loader.exec_module(ba)
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 
-from shadowdiff.layout import bucket_of  # noqa: E402
+from shadowdiff.layout import partition_bucket  # noqa: E402
 
 
 def _write_bucketed(args: tuple[str, int, int, int, int]) -> None:
@@ -69,7 +69,7 @@ def _write_bucketed(args: tuple[str, int, int, int, int]) -> None:
     outs: dict[tuple[str, int], Any] = {}
 
     def out(role: str, cid: str) -> Any:
-        key = (role, bucket_of(cid, buckets))
+        key = (role, partition_bucket(cid, buckets))
         if key not in outs:
             d = Path(root) / f"role={role}" / hour_dir / f"bucket={key[1]:02d}"
             d.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,8 @@ DEFAULT_BUDGET_MS = 50
 MAX_BUDGET_MS = 4000
 DEFAULT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 KNOWN_METHODS = frozenset((*DEFAULT_METHODS, "CONNECT", "TRACE"))
-ROLES = ("shadow", "secondary")
+# The roles a mirror target may have (a collector's --role, less the primary tap).
+MIRROR_ROLES = ("shadow", "secondary")
 TOP_KEYS = frozenset(
     (
         "targets",
@@ -210,8 +211,10 @@ def _target(i: int, item: Any) -> Target:
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise EdgeConfigError(f"{where}.url: must be scheme://host[:port] only, got {url!r}")
     role = item.get("role", "shadow")
-    if role not in ROLES:
-        raise EdgeConfigError(f"{where}.role: must be one of {', '.join(ROLES)}, got {role!r}")
+    if role not in MIRROR_ROLES:
+        raise EdgeConfigError(
+            f"{where}.role: must be one of {', '.join(MIRROR_ROLES)}, got {role!r}"
+        )
     rate = item.get("sample_rate", 1.0)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
         raise EdgeConfigError(f"{where}.sample_rate: must be a number from 0 to 1")

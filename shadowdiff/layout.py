@@ -1,7 +1,7 @@
 """The Hive-style partition layout every object or file sink writes.
 
 ``<prefix>/role=<role>/dt=YYYY-MM-DD/hour=HH/<unique-name>.jsonl.gz``, optionally
-with a ``bucket=NN`` level after ``hour=HH`` (see :func:`bucket_of`) so a
+with a ``bucket=NN`` level after ``hour=HH`` (see :func:`partition_bucket`) so a
 distributed reader can pair each bucket's roles without a shuffle.
 
 Writers call :func:`partition_dir`; readers call :func:`parse_partition` and
@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 
 from shadowdiff.timefmt import now_utc
 
-ROLES = ("primary", "shadow", "secondary")
 _PART = re.compile(r"(?:^|/)(role|dt|hour|bucket)=([^/]+)")
 
 
-def bucket_of(correlation_id: str, n: int) -> int:
-    """The ``bucket=NN`` of a correlation id: the sum of its code points mod ``n``.
+def partition_bucket(correlation_id: str, n: int) -> int:
+    """The ``bucket=NN`` partition level of a correlation id: its code points' sum mod ``n``.
+
+    (Not the report's spill buckets or the correlation index's shards, which
+    hash with crc32: ``analysis.engine.spill_bucket``.)
 
     Not a good hash, but the only one Firehose's JQ dynamic partitioning can
     compute (``.correlation_id | explode | add % N``), and every writer of one
@@ -36,7 +38,7 @@ def bucket_of(correlation_id: str, n: int) -> int:
 def partition_dir(role: str, moment: datetime, bucket: int | None = None) -> str:
     """``role=shadow/dt=2026-11-25/hour=07`` for a record captured at ``moment`` (UTC).
 
-    With ``bucket`` (from :func:`bucket_of`), one more level: ``.../hour=07/bucket=03``.
+    With ``bucket`` (from :func:`partition_bucket`), one more level: ``.../hour=07/bucket=03``.
     """
     base = f"role={role}/dt={moment:%Y-%m-%d}/hour={moment:%H}"
     return base if bucket is None else f"{base}/bucket={bucket:02d}"

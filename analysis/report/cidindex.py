@@ -44,7 +44,13 @@ _hours: dict[int, bytes] = {}
 
 
 def shard_of(cid: str, shards: int) -> int:
-    return zlib.crc32(cid.encode()) % shards
+    """The index shard of a correlation id: ``crc32(utf-8 id) % shards``."""
+    return shard_of_utf8(cid.encode(), shards)
+
+
+def shard_of_utf8(cid: bytes, shards: int) -> int:
+    """:func:`shard_of` of an id already in UTF-8 (the report's spill buckets are these shards)."""
+    return zlib.crc32(cid) % shards
 
 
 def shard_name(shard: int) -> str:

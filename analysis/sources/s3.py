@@ -20,8 +20,8 @@ from analysis.sources.local import SUFFIXES, wanted
 from analysis.sources.tail import HourTail
 from shadowdiff.aws import aws_errors
 from shadowdiff.errors import SourceError
-from shadowdiff.layout import ROLES
 from shadowdiff.layout import hours_between as layout_hours
+from shadowdiff.record import ROLES
 
 _CF_HOUR = re.compile(r"\.(\d{4}-\d{2}-\d{2})-(\d{2})\.")
 

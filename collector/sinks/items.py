@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from shadowdiff.errors import SinkError
-from shadowdiff.layout import bucket_of, partition_dir
+from shadowdiff.layout import partition_bucket, partition_dir
 from shadowdiff.timefmt import parse
 
 
@@ -38,13 +38,13 @@ def item_from_line(line: bytes) -> Item:
 def group_by_partition(items: list[Item], buckets: int = 0) -> dict[str, list[Item]]:
     """Items by partition directory; with ``buckets`` N, one more ``bucket=NN`` level.
 
-    The bucket comes from the correlation id (:func:`shadowdiff.layout.bucket_of`),
+    The bucket comes from the correlation id (:func:`shadowdiff.layout.partition_bucket`),
     so a distributed report can pair each bucket of every role without a shuffle.
     """
     groups: dict[str, list[Item]] = {}
     if buckets:
         for item in items:
-            part = f"{item.partition}/bucket={bucket_of(item.key, buckets):02d}"
+            part = f"{item.partition}/bucket={partition_bucket(item.key, buckets):02d}"
             groups.setdefault(part, []).append(item)
         return groups
     for item in items:

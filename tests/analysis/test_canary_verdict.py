@@ -225,6 +225,8 @@ def test_the_requests_behind_worse_errors_are_named(tmp_path, capsys):
     assert entry["baseline"] == 0.0 and entry["pairs"] == orders["canary_errors"]
     assert all("explain" not in ep["errors"] for ep in doc["endpoints"][1:])  # not worse
     folder = tmp_path / "out0"
-    assert "have query <code>express</code> = <code>1</code>" in (folder / "canary.html").read_text()
+    assert (
+        "have query <code>express</code> = <code>1</code>" in (folder / "canary.html").read_text()
+    )
     assert "of these failed requests" in (folder / "canary.md").read_text()
     assert "POST /orders: 100 % of these failed requests" in capsys.readouterr().out

@@ -20,7 +20,7 @@ from collector.sinks.local import LocalDirSink
 from collector.sinks.s3 import S3Sink
 from collector.sinks.spool import Spool
 from shadowdiff.errors import SinkError
-from shadowdiff.layout import bucket_of, parse_partition
+from shadowdiff.layout import parse_partition, partition_bucket
 from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
 from shadowdiff.timefmt import format_ms
 
@@ -250,7 +250,7 @@ def test_local_sink_with_buckets_files_each_record_under_its_correlation_ids_buc
     for path in root.rglob("*.jsonl.gz"):
         rel = path.parent.relative_to(root).as_posix()
         for rec in parse_lines(gzip.decompress(path.read_bytes())):
-            bucket = bucket_of(rec["correlation_id"], 4)
+            bucket = partition_bucket(rec["correlation_id"], 4)
             assert rel == f"role={rec['role']}/dt=2026-11-25/hour=07/bucket={bucket:02d}"
             seen += 1
     assert seen == 20
@@ -270,6 +270,6 @@ def test_s3_sink_with_buckets_adds_the_level_to_every_key(aws_env, tmp_path):
         level = parse_partition(key)["bucket"]
         body = gzip.decompress(s3.get_object(Bucket="caps-b", Key=key)["Body"].read())
         recs = parse_lines(body)
-        assert {f"{bucket_of(r['correlation_id'], 16):02d}" for r in recs} == {level}
+        assert {f"{partition_bucket(r['correlation_id'], 16):02d}" for r in recs} == {level}
         ids.extend(r["correlation_id"] for r in recs)
     assert sorted(ids) == sorted(f"k-{i}" for i in range(12))

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from infra_support import INFRA, TEMPLATES, load, render_sub, resources_of
 
-from shadowdiff.layout import ROLES, bucket_of, partition_dir
-from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse
+from shadowdiff.layout import partition_bucket, partition_dir
+from shadowdiff.record import ROLES, CaptureRecord, CaptureRequest, CaptureResponse
 from shadowdiff.validate import json_schema
 
 CAPTURE = load(INFRA / "capture.yaml")
@@ -86,13 +86,13 @@ def test_firehose_partitions_a_real_capture_line_into_the_contract_layout(role):
     prefix = render_sub(_firehose()["Prefix"]["Fn::Sub"], {"CapturePrefix": "captures"})
     rendered = re.sub(r"!\{partitionKeyFromQuery:(\w+)\}", lambda m: keys[m.group(1)], prefix)
     moment = datetime(2026, 11, 25, 7, 1, 2, 123000, tzinfo=UTC)
-    bucket = bucket_of("Yx3Q-abc", 16)
+    bucket = partition_bucket("Yx3Q-abc", 16)
     assert rendered == f"captures/{partition_dir(role, moment, bucket)}/"
 
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="needs the jq binary")
 @pytest.mark.parametrize("buckets", [1, 7, 16, 100])
-def test_firehose_bucket_key_is_the_python_bucket_of_the_correlation_id(buckets):
+def test_firehose_bucket_key_is_the_python_partition_bucket_of_the_correlation_id(buckets):
     ids = ["Yx3Q-abc", "a", "zz-ÿ-€-😀", "EDFDVBD6EXAMPLE-" + "x" * 40, "12345"]
     base = _record("shadow", "2026-11-25T23:59:59.999Z")
     lines = b"".join(dataclasses.replace(base, correlation_id=cid).to_line() for cid in ids)
@@ -100,7 +100,7 @@ def test_firehose_bucket_key_is_the_python_bucket_of_the_correlation_id(buckets)
         ["jq", "-c", _jq_query(buckets)], input=lines, capture_output=True, check=True, timeout=10
     ).stdout.splitlines()
     got = [json.loads(x)["bucket"] for x in out]
-    assert got == [f"{bucket_of(cid, buckets):02d}" for cid in ids]
+    assert got == [f"{partition_bucket(cid, buckets):02d}" for cid in ids]
 
 
 def test_firehose_writes_gzipped_json_lines_and_keeps_failures_apart():

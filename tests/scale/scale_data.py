@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from shadowdiff.layout import bucket_of, partition_dir
+from shadowdiff.layout import partition_bucket, partition_dir
 from shadowdiff.timefmt import format_ms
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -94,7 +94,7 @@ def write(root: Path, records: list[dict[str, Any]], buckets: int | None, files:
     groups: dict[str, list[bytes]] = {}
     for i, r in enumerate(records):
         moment = datetime.fromisoformat(r["captured_at"].replace("Z", "+00:00"))
-        b = bucket_of(r["correlation_id"], buckets) if buckets else None
+        b = partition_bucket(r["correlation_id"], buckets) if buckets else None
         d = f"{partition_dir(r['role'], moment, b)}/f{i % files}.jsonl.gz"
         groups.setdefault(d, []).append(orjson.dumps(r))
     first = sorted(groups)[0]

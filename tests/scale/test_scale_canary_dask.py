@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "analysis"))
 from canary_data import arm, body
 
 from analysis.canary.job import CanaryOptions, run_canary
-from shadowdiff.layout import bucket_of, partition_dir
+from shadowdiff.layout import partition_bucket, partition_dir
 
 distributed = pytest.importorskip("distributed")
 
@@ -31,7 +31,7 @@ def _write(root: Path, records: list[dict[str, Any]], buckets: int | None) -> Pa
     groups: dict[str, list[bytes]] = {}
     for i, r in enumerate(records):
         moment = datetime.fromisoformat(r["captured_at"].replace("Z", "+00:00"))
-        b = bucket_of(r["correlation_id"], buckets) if buckets else None
+        b = partition_bucket(r["correlation_id"], buckets) if buckets else None
         name = f"{partition_dir('primary', moment, b)}/f{i % 3}.jsonl.gz"
         groups.setdefault(name, []).append(orjson.dumps(r))
     for name, lines in groups.items():

@@ -11,7 +11,7 @@ import pytest
 from analysis.core.latency import LatencySample
 from analysis.core.stats import latency_summary
 from analysis.sources.local import LocalSource
-from shadowdiff.layout import bucket_of, parse_partition, partition_dir
+from shadowdiff.layout import parse_partition, partition_bucket, partition_dir
 
 
 def _pairs(n: int, seed: int = 1) -> list[tuple[str, float, float]]:
@@ -49,9 +49,9 @@ def test_at_most_k_pairs_give_exact_numpy_percentiles() -> None:
     assert block["primary"]["p90"] == float(np.percentile(prim, 90))
 
 
-def test_bucket_of_is_the_code_point_sum_mod_n_in_two_digits() -> None:
-    assert bucket_of("ab", 16) == (97 + 98) % 16
-    assert bucket_of("€😀", 100) == (0x20AC + 0x1F600) % 100
+def test_partition_bucket_is_the_code_point_sum_mod_n_in_two_digits() -> None:
+    assert partition_bucket("ab", 16) == (97 + 98) % 16
+    assert partition_bucket("€😀", 100) == (0x20AC + 0x1F600) % 100
     moment = datetime(2026, 11, 25, 7, tzinfo=UTC)
     assert partition_dir("shadow", moment) == "role=shadow/dt=2026-11-25/hour=07"
     assert partition_dir("shadow", moment, 3) == "role=shadow/dt=2026-11-25/hour=07/bucket=03"
@@ -62,7 +62,7 @@ def test_bucket_of_is_the_code_point_sum_mod_n_in_two_digits() -> None:
         "bucket": "12",
     }
     with pytest.raises(ValueError):
-        bucket_of("x", 0)
+        partition_bucket("x", 0)
 
 
 def test_local_source_reads_the_layout_with_the_bucket_level_and_a_window(tmp_path) -> None:
