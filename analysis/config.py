@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.core.settings import DEFAULT_COMPARE_HEADERS, IgnoreRule, ReportSettings
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 TOP_KEYS = {
     "ignore",

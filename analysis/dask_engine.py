@@ -6,7 +6,7 @@ directory; what comes back is one :class:`Partial` per task (aggregates plus
 the raw lines of at most a few example pairs), merged here as tasks finish.
 
 * **Bucketed layout** (every part sits under a ``bucket=NN`` level, written by
-  collectors or Firehose with :func:`shadowdiff.layout.partition_bucket`): all records
+  collectors or Firehose with :func:`shadowdiff.model.layout.partition_bucket`): all records
   of one correlation id share a bucket, so each bucket's parts — every role,
   every hour — are one task (:func:`analysis.engine.reduce_parts`). No shuffle.
 * **Otherwise**: each group of parts becomes a pandas DataFrame of raw lines
@@ -43,8 +43,8 @@ from analysis.engine import (
 )
 from analysis.report import cidindex
 from analysis.sources import Part, Source, iter_lines
-from shadowdiff.errors import ConfigError, ShadowdiffError
-from shadowdiff.layout import parse_partition
+from shadowdiff.model.errors import ConfigError, ShadowdiffError
+from shadowdiff.model.layout import parse_partition
 
 COLUMNS = ("cid", "f", "n", "role", "line")
 CONNECT_TIMEOUT = "20s"  # how long the client waits for the scheduler

@@ -119,7 +119,7 @@ def spill_bucket(line: bytes, buckets: int) -> int:
     It is the correlation index's shard of the line's id
     (:func:`analysis.report.cidindex.shard_of_utf8`), so each pass-2 bucket
     writes exactly its own index shard. Not the ``bucket=NN`` partition level
-    (:func:`shadowdiff.layout.partition_bucket`), which Firehose computes.
+    (:func:`shadowdiff.model.layout.partition_bucket`), which Firehose computes.
     """
     cid = line_cid(line)
     return 0 if cid is None else cidindex.shard_of_utf8(cid, buckets)

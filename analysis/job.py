@@ -28,9 +28,9 @@ from analysis.engine import Progress, Run, engine_for
 from analysis.failon import crossed
 from analysis.report.writer import write_report
 from analysis.sources import Source, open_source
-from shadowdiff.errors import ConfigError, SinkError
-from shadowdiff.locations import parse_location
-from shadowdiff.timefmt import format_ms, now_utc
+from shadowdiff.model.errors import ConfigError, SinkError
+from shadowdiff.model.locations import parse_location
+from shadowdiff.model.timefmt import format_ms, now_utc
 
 
 @dataclass(slots=True)

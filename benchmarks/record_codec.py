@@ -16,8 +16,8 @@ import time
 
 import orjson
 
-from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
-from shadowdiff.validate import record_from_obj
+from shadowdiff.model.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
+from shadowdiff.model.validate import record_from_obj
 
 
 def sample_record(i: int) -> CaptureRecord:

@@ -57,7 +57,7 @@ _spec.loader.exec_module(ba)
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 
-from shadowdiff.layout import partition_bucket  # noqa: E402
+from shadowdiff.model.layout import partition_bucket  # noqa: E402
 
 
 def _write_bucketed(args: tuple[str, int, int, int, int]) -> None:

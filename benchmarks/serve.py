@@ -41,8 +41,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 
-from shadowdiff.layout import partition_dir  # noqa: E402
-from shadowdiff.record import (  # noqa: E402
+from shadowdiff.model.layout import partition_dir  # noqa: E402
+from shadowdiff.model.record import (  # noqa: E402
     CaptureRecord,
     CaptureRequest,
     CaptureResponse,

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from collector import codecs
 from collector.redact import JsonRedactor, is_json
-from shadowdiff.record import (
+from shadowdiff.model.record import (
     CaptureError,
     CaptureRecord,
     CaptureRequest,
@@ -26,7 +26,7 @@ from shadowdiff.record import (
     encode_body,
     redact_headers,
 )
-from shadowdiff.timefmt import format_ms
+from shadowdiff.model.timefmt import format_ms
 
 
 class BodyTap:

@@ -22,7 +22,7 @@ from collector.headers import response_headers_out, response_record_headers
 from collector.metrics import Metrics
 from collector.settings import CollectorSettings
 from collector.sinks import BaseSink, Item
-from shadowdiff.layout import partition_dir
+from shadowdiff.model.layout import partition_dir
 
 log = logging.getLogger("shadowdiff.collector")
 _UPSTREAM_ERRORS = (UpstreamError, OSError)

@@ -23,7 +23,7 @@ from collector.metrics import Metrics
 from collector.mirroring import Mirrors, TapRequest
 from collector.settings import CollectorSettings
 from edge.signing import verify
-from shadowdiff.timefmt import now_utc
+from shadowdiff.model.timefmt import now_utc
 
 
 class Ingress:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from shadowdiff.timefmt import format_ms, now_utc
+from shadowdiff.model.timefmt import format_ms, now_utc
 
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {
     "message",

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from shadowdiff.record import REDACTED
+from shadowdiff.model.record import REDACTED
 
 ANY = object()  # the [*] step
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_\-]*)|\['((?:[^'\\]|\\.)*)'\]|\[(\*|\d+)\]")

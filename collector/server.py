@@ -56,7 +56,7 @@ def serve(settings: CollectorSettings, mirror_plan: MirrorPlan | None = None) ->
     import uvicorn
 
     from collector import logs
-    from shadowdiff.errors import ConfigError
+    from shadowdiff.model.errors import ConfigError
 
     logs.setup(settings.log_level)
     # The sink thread shares the GIL with the event loop: hand it over within

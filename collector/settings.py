@@ -3,7 +3,7 @@
 Everything the collector does is decided by a :class:`CollectorSettings`; the
 command line (and the two environment variables) are parsed into it by
 :func:`build_settings`, which is the only place that knows flag names, so every
-bad value becomes one :class:`~shadowdiff.errors.ConfigError` that names the flag.
+bad value becomes one :class:`~shadowdiff.model.errors.ConfigError` that names the flag.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from shadowdiff.errors import ConfigError
-from shadowdiff.locations import parse_location
-from shadowdiff.record import DEFAULT_BODY_LIMIT, ROLES, Role
+from shadowdiff.model.errors import ConfigError
+from shadowdiff.model.locations import parse_location
+from shadowdiff.model.record import DEFAULT_BODY_LIMIT, ROLES, Role
 
 SinkKind = Literal["local", "s3", "kinesis"]
 DEFAULT_CORRELATION_HEADER = "x-shadow-correlation-id"
@@ -95,7 +95,7 @@ class CollectorSettings:
 
 def parse_sink(url: str, flag: str = "--sink") -> tuple[SinkKind, dict[str, Any]]:
     """``dir``, ``file://dir``, ``s3://bucket/prefix`` or ``kinesis://stream`` (one parser of
-    locations for every command: :mod:`shadowdiff.locations`)."""
+    locations for every command: :mod:`shadowdiff.model.locations`)."""
     loc = parse_location(url, flag)
     if loc.kind == "s3":
         return "s3", {"bucket": loc.bucket, "prefix": loc.prefix}

@@ -6,8 +6,8 @@ Kept apart from the pool and the parser so that the app can map any failure
 
 from __future__ import annotations
 
-from shadowdiff.errors import ShadowdiffError
-from shadowdiff.record import ErrorKind
+from shadowdiff.model.errors import ShadowdiffError
+from shadowdiff.model.record import ErrorKind
 
 
 class UpstreamError(ShadowdiffError):

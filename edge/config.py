@@ -64,7 +64,7 @@ RESERVED_MIRROR_HEADERS = frozenset(
 class EdgeConfigError(ValueError):
     """A setting that is missing, unknown or malformed; the message starts with its key.
 
-    The stdlib twin of ``shadowdiff.errors.ConfigError`` (edge cannot import it).
+    The stdlib twin of ``shadowdiff.model.errors.ConfigError`` (edge cannot import it).
     """
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from shadowdiff.errors import ShadowdiffError
+from shadowdiff.model.errors import ShadowdiffError
 
 #: What the AWS error codes users meet most often mean, in words.
 READABLE = {

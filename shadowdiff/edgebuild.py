@@ -19,7 +19,7 @@ from typing import Any
 import edge.handler
 from edge import splitconfig
 from edge.config import EdgeConfig, EdgeConfigError, load_config
-from shadowdiff.errors import ConfigError, SinkError
+from shadowdiff.model.errors import ConfigError, SinkError
 
 MAX_ZIP_BYTES = 1024 * 1024  # the Lambda@Edge viewer-trigger package limit
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 Handler = Callable[[dict[str, Any], Any], Any]
 Send = Callable[[dict[str, Any]], Any]

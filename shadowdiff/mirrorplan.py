@@ -26,7 +26,7 @@ from edge.config import EdgeConfig, EdgeConfigError, Target, parse_config
 from edge.event import ViewerRequest
 from edge.mirror import build, chosen
 from shadowdiff.edgebuild import load_edge_config
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 
 class EdgeMirrorPlan:

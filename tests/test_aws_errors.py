@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
 from shadowdiff.aws import aws_errors, describe
-from shadowdiff.errors import SinkError, SourceError
+from shadowdiff.model.errors import SinkError, SourceError
 
 
 def _client_error(code: str) -> ClientError:

@@ -114,7 +114,7 @@ def test_the_readme_edge_config_example_validates() -> None:
 
 CONTRACT = (REPO / "docs" / "contract.md").read_text(encoding="utf-8")
 SCHEMAS = {
-    "capture": REPO / "shadowdiff" / "schemas" / "capture-1.schema.json",
+    "capture": REPO / "shadowdiff" / "model" / "schemas" / "capture-1.schema.json",
     "report": REPO / "analysis" / "report" / "report-1.schema.json",
     "canary": REPO / "analysis" / "canary" / "canary-1.schema.json",
 }

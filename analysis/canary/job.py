@@ -21,8 +21,8 @@ from analysis.engine import Progress, Run, engine_for
 from analysis.failon import holding
 from analysis.job import check_run, publish_with, report_id
 from analysis.sources import Horizon, Part, Source, Tail, open_source
-from shadowdiff.errors import ConfigError
-from shadowdiff.timefmt import format_ms, now_utc
+from shadowdiff.model.errors import ConfigError
+from shadowdiff.model.timefmt import format_ms, now_utc
 
 
 @dataclass(slots=True)

@@ -21,8 +21,8 @@ from analysis.core.canary.verdict import fmt_p
 from analysis.core.explain_words import sentence, words
 from analysis.report.html import cdf_svg
 from analysis.report.writer import upload_folder
-from shadowdiff.errors import SinkError
-from shadowdiff.locations import parse_location
+from shadowdiff.model.errors import SinkError
+from shadowdiff.model.locations import parse_location
 
 ARMS = ("baseline", "canary")
 MAX_ROWS = 15

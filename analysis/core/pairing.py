@@ -2,7 +2,7 @@
 
 Lines arrive as ``(sequence, role, line)`` where ``sequence`` is the read
 order (file index, line number). Invalid lines are counted by reason
-(:func:`shadowdiff.validate.check_record`) and skipped; records of a role
+(:func:`shadowdiff.model.validate.check_record`) and skipped; records of a role
 their source does not keep are dropped; a repeated ``(correlation_id, role)``
 keeps the first one read and counts the rest as ``duplicates`` (deduped before
 the window is applied, docs/analysis.md "Order of operations"). Records of the ``unwindowed``
@@ -40,8 +40,8 @@ from analysis.core.responses import (
     response_diffs,
 )
 from analysis.core.settings import ReportSettings
-from shadowdiff.errors import InvalidRecord
-from shadowdiff.validate import check_record
+from shadowdiff.model.errors import InvalidRecord
+from shadowdiff.model.validate import check_record
 
 Window = tuple[datetime | None, datetime | None]
 Latest = dict[tuple[str, str], tuple[Any, dict[str, Any], datetime]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")

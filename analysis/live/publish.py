@@ -35,8 +35,8 @@ from analysis.live.index import LiveIndex
 from analysis.report import cidindex
 from analysis.report.writer import write_folder, write_report
 from shadowdiff.aws import aws_errors
-from shadowdiff.errors import ConfigError, SinkError
-from shadowdiff.locations import parse_location
+from shadowdiff.model.errors import ConfigError, SinkError
+from shadowdiff.model.locations import parse_location
 
 INDEX_SECONDS = 300.0
 

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from analysis.core.settings import ReportSettings
 from analysis.live.duration import parse_duration
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 DEFAULT_LATENCY_SAMPLE = 10_000
 

@@ -36,8 +36,8 @@ from analysis.live.index import LiveIndex
 from analysis.live.seen import SeenKeys, key_hash
 from analysis.live.slices import SliceClock, epoch_ms
 from analysis.live.window import SlidingPartials
-from shadowdiff.errors import InvalidRecord
-from shadowdiff.validate import check_record
+from shadowdiff.model.errors import InvalidRecord
+from shadowdiff.model.validate import check_record
 
 Line = tuple[str | None, bytes]  # (role its source keeps, raw line)
 

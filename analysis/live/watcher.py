@@ -38,9 +38,9 @@ from analysis.live.slices import SliceClock, from_ms
 from analysis.live.state import LiveState
 from analysis.live.webhook import WebhookSender
 from analysis.sources import Horizon, Part, Tail
-from shadowdiff.errors import SinkError, SourceError
-from shadowdiff.layout import parse_partition
-from shadowdiff.timefmt import format_ms, now_utc
+from shadowdiff.model.errors import SinkError, SourceError
+from shadowdiff.model.layout import parse_partition
+from shadowdiff.model.timefmt import format_ms, now_utc
 
 log = logging.getLogger("shadowdiff.watch")
 MAX_NAMED = 5  # unreadable parts named one by one in the notes

@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 SCHEMA = "shadowdiff.cids/1"
 HASH = "crc32"

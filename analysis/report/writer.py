@@ -23,8 +23,8 @@ from analysis.report import cidindex
 from analysis.report.html import render_html
 from analysis.report.markdown import render_markdown
 from shadowdiff.aws import aws_errors
-from shadowdiff.errors import SinkError
-from shadowdiff.locations import parse_location
+from shadowdiff.model.errors import SinkError
+from shadowdiff.model.locations import parse_location
 
 FILES = {
     "pairs.jsonl.gz": "application/gzip",

@@ -9,7 +9,7 @@ from analysis.sources.kinesis import KinesisSource
 from analysis.sources.local import LocalSource
 from analysis.sources.s3 import S3Source
 from analysis.sources.tail import Horizon, Tail
-from shadowdiff.locations import parse_location
+from shadowdiff.model.locations import parse_location
 
 
 def open_source(url: str, role: str | None, clients: dict[str, Any] | None = None) -> Source:

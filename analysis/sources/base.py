@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 if TYPE_CHECKING:
     from analysis.sources.tail import Tail

@@ -24,8 +24,8 @@ from typing import IO, Any
 import orjson
 
 from analysis.core.responses import CLOUDFRONT_MARK
-from shadowdiff.errors import SourceError
-from shadowdiff.record import SCHEMA
+from shadowdiff.model.errors import SourceError
+from shadowdiff.model.record import SCHEMA
 
 W3C_PREFIX = b"#Version"
 CHUNK_ROWS = 50_000

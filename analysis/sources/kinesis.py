@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 from analysis.sources.base import GZIP_MAGIC, Part
 from analysis.sources.tail import Horizon
 from shadowdiff.aws import aws_errors
-from shadowdiff.errors import SourceError
-from shadowdiff.timefmt import now_utc
+from shadowdiff.model.errors import SourceError
+from shadowdiff.model.timefmt import now_utc
 
 MAX_CALLS = 10_000
 

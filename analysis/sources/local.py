@@ -11,9 +11,9 @@ from typing import IO
 
 from analysis.sources.base import Part, hour_in_window
 from analysis.sources.tail import HourTail
-from shadowdiff.errors import SourceError
-from shadowdiff.layout import parse_partition
-from shadowdiff.locations import parse_location
+from shadowdiff.model.errors import SourceError
+from shadowdiff.model.layout import parse_partition
+from shadowdiff.model.locations import parse_location
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".gz", ".json", ".log")
 

@@ -19,9 +19,9 @@ from analysis.sources.base import Part, hour_in_window
 from analysis.sources.local import SUFFIXES, wanted
 from analysis.sources.tail import HourTail
 from shadowdiff.aws import aws_errors
-from shadowdiff.errors import SourceError
-from shadowdiff.layout import hours_between as layout_hours
-from shadowdiff.record import ROLES
+from shadowdiff.model.errors import SourceError
+from shadowdiff.model.layout import hours_between as layout_hours
+from shadowdiff.model.record import ROLES
 
 _CF_HOUR = re.compile(r"\.(\d{4}-\d{2}-\d{2})-(\d{2})\.")
 
@@ -178,7 +178,7 @@ class S3Source:
 
 
 # A collector names each object by the second it began writing it
-# (shadowdiff.layout.object_name), and the object becomes visible only when the
+# (shadowdiff.model.layout.object_name), and the object becomes visible only when the
 # PUT completes, so a key may appear after later-named ones. Listing restarts
 # this far before the newest name seen (the names already taken are skipped).
 REWIND = timedelta(minutes=5)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from analysis.sources.base import SLACK, Part
-from shadowdiff.record import ROLES
+from shadowdiff.model.record import ROLES
 
 COLD_EVERY = 10  # polls between listings of the open hours that are not the newest two
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from analysis.web.present import report_row
 from analysis.web.service import FoundPair, ReportService
-from shadowdiff.record import ROLES
+from shadowdiff.model.record import ROLES
 
 DT = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="partition hint: day (UTC)")
 HOUR = Query(None, ge=0, le=23, description="partition hint: hour (UTC)")

@@ -22,7 +22,7 @@ from analysis.web.roots import ReportRoot, open_root
 from analysis.web.service import NotFound, RecordLookup, ReportService
 from analysis.web.settings import ServeSettings
 from shadowdiff import __version__
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 
 class Unauthorized(Exception):

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from analysis.web.roots import REPORT_FILE, ReportRoot
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 REPORT_SCHEMA = "shadowdiff.report/1"
 CANARY_SCHEMA = "shadowdiff.canary/1"

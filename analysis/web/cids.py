@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from analysis.report import cidindex
 from analysis.web.catalog import Report
 from analysis.web.roots import ReportRoot
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 log = logging.getLogger("shadowdiff.serve")
 

@@ -23,7 +23,7 @@ import orjson
 
 from analysis.web.catalog import Report, Snapshot
 from analysis.web.roots import PAIRS_FILE, ReportRoot
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 log = logging.getLogger("shadowdiff.serve")
 _Lines = dict[str, bytes]

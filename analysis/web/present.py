@@ -12,7 +12,7 @@ from typing import Any
 from analysis.core.explain_words import words
 from analysis.report.html import live_refresh
 from analysis.web.bodies import Body, render_body
-from shadowdiff.record import ROLES
+from shadowdiff.model.record import ROLES
 
 VERDICTS = ("slower", "faster", "same", "insufficient_data")
 

@@ -28,10 +28,10 @@ from analysis.core.pairdiff import pair_line
 from analysis.core.settings import ReportSettings
 from analysis.report.cidindex import part_tail
 from analysis.sources import Part, iter_lines, open_source
-from shadowdiff.errors import InvalidRecord, SourceError
-from shadowdiff.locations import parse_location
-from shadowdiff.record import ROLES
-from shadowdiff.validate import record_from_obj
+from shadowdiff.model.errors import InvalidRecord, SourceError
+from shadowdiff.model.locations import parse_location
+from shadowdiff.model.record import ROLES
+from shadowdiff.model.validate import record_from_obj
 
 _CID = re.compile(rb'"correlation_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 KnownNoise = Callable[[str], Mapping[tuple[str, str], str]]

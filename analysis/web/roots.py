@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shadowdiff.aws import aws_errors
-from shadowdiff.errors import SourceError
-from shadowdiff.locations import parse_location
+from shadowdiff.model.errors import SourceError
+from shadowdiff.model.locations import parse_location
 
 REPORT_FILE = "report.json"
 CANARY_FILE = "canary.json"  # a `shadowdiff canary --out` folder, listed beside the reports

@@ -17,7 +17,7 @@ from analysis.web.pairs import PairIndex
 from analysis.web.present import endpoint_of
 from analysis.web.roots import CANARY_FILE, ReportRoot
 from analysis.web.settings import ServeSettings
-from shadowdiff.errors import ShadowdiffError
+from shadowdiff.model.errors import ShadowdiffError
 
 
 class NotFound(Exception):

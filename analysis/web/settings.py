@@ -12,7 +12,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 TOKEN_ENV = "SHADOWDIFF_TOKEN"
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})

@@ -30,7 +30,7 @@ from pathlib import Path
 from collector.metrics import Metrics
 from collector.sinks.items import Item, PartialWrite, item_from_line
 from collector.sinks.spool import Spool
-from shadowdiff.errors import SinkError
+from shadowdiff.model.errors import SinkError
 
 log = logging.getLogger("shadowdiff.collector.sink")
 

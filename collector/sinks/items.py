@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import orjson
 
-from shadowdiff.errors import SinkError
-from shadowdiff.layout import partition_bucket, partition_dir
-from shadowdiff.timefmt import parse
+from shadowdiff.model.errors import SinkError
+from shadowdiff.model.layout import partition_bucket, partition_dir
+from shadowdiff.model.timefmt import parse
 
 
 @dataclass(slots=True)
@@ -38,7 +38,7 @@ def item_from_line(line: bytes) -> Item:
 def group_by_partition(items: list[Item], buckets: int = 0) -> dict[str, list[Item]]:
     """Items by partition directory; with ``buckets`` N, one more ``bucket=NN`` level.
 
-    The bucket comes from the correlation id (:func:`shadowdiff.layout.partition_bucket`),
+    The bucket comes from the correlation id (:func:`shadowdiff.model.layout.partition_bucket`),
     so a distributed report can pair each bucket of every role without a shuffle.
     """
     groups: dict[str, list[Item]] = {}

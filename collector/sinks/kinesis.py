@@ -22,8 +22,8 @@ from collector.sinks.base import BaseSink, backoff
 from collector.sinks.items import Item, PartialWrite
 from collector.sinks.s3 import default_client
 from shadowdiff.aws import aws_errors
-from shadowdiff.errors import SinkError
-from shadowdiff.record import decode_body, encode_body
+from shadowdiff.model.errors import SinkError
+from shadowdiff.model.record import decode_body, encode_body
 
 MAX_RECORDS = 500
 MAX_CALL_BYTES = 5 * 1024 * 1024

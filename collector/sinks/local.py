@@ -16,8 +16,8 @@ from typing import Any
 
 from collector.sinks.base import BaseSink
 from collector.sinks.items import Item, PartialWrite, group_by_partition, gzip_pieces
-from shadowdiff.errors import SinkError
-from shadowdiff.layout import object_name
+from shadowdiff.model.errors import SinkError
+from shadowdiff.model.layout import object_name
 
 
 class LocalDirSink(BaseSink):

@@ -19,8 +19,8 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from shadowdiff.errors import SinkError
-from shadowdiff.layout import object_name
+from shadowdiff.model.errors import SinkError
+from shadowdiff.model.layout import object_name
 
 
 class Spool:

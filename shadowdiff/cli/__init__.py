@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from shadowdiff import __version__
-from shadowdiff.errors import ShadowdiffError
+from shadowdiff.model.errors import ShadowdiffError
 
 COMMANDS = ("collector", "report", "serve", "edge", "demo", "replay", "canary", "watch")
 EXIT_OK, EXIT_USAGE, EXIT_THRESHOLD = 0, 2, 3

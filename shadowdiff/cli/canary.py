@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from shadowdiff.cli.common import add_engine_flags
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 EXIT = {"pass": 0, "fail": 3, "inconclusive": 4}
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 
 def add_engine_flags(parser: Any, sampled: str) -> None:
@@ -50,7 +50,7 @@ def add_engine_flags(parser: Any, sampled: str) -> None:
 def time_flag(text: str | None, flag: str) -> Any:
     if text is None:
         return None
-    from shadowdiff.timefmt import parse
+    from shadowdiff.model.timefmt import parse
 
     try:
         return parse(text)

@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from shadowdiff import edgebuild
-    from shadowdiff.errors import ShadowdiffError
+    from shadowdiff.model.errors import ShadowdiffError
 
     if args.edge_command == "build":
         built = edgebuild.build_zip(args.config, args.out)

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.config import load_settings, parse_fail_on
     from analysis.live.settings import DEFAULT_LATENCY_SAMPLE, build_watch_settings
     from analysis.live.watcher import Watcher
-    from shadowdiff.errors import ConfigError
+    from shadowdiff.model.errors import ConfigError
 
     settings = load_settings(args.config)
     extra = parse_fail_on(tuple(args.fail_on), "--fail-on")

@@ -23,7 +23,7 @@ from shadowdiff.demo.commands import (
 )
 from shadowdiff.demo.configs import USER_HEADER, write_canary_configs
 from shadowdiff.demo.procs import Children, DemoError, free_port
-from shadowdiff.timefmt import now_utc
+from shadowdiff.model.timefmt import now_utc
 
 ARMS = {"baseline": "v1", "canary": "v2"}
 

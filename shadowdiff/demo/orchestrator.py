@@ -35,7 +35,7 @@ from shadowdiff.demo.configs import write_configs
 from shadowdiff.demo.procs import Child, Children, DemoError, free_port
 from shadowdiff.demo.summary import print_summary
 from shadowdiff.demo.traffic import drive, plan
-from shadowdiff.timefmt import now_utc
+from shadowdiff.model.timefmt import now_utc
 
 #: What a run owns inside ``--out`` and removes at the start of the next run.
 MARKER = ".shadowdiff-demo"

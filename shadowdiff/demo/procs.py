@@ -22,7 +22,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from shadowdiff.errors import ShadowdiffError
+from shadowdiff.model.errors import ShadowdiffError
 
 
 class DemoError(ShadowdiffError):

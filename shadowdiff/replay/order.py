@@ -2,7 +2,7 @@
 
 A night of captures does not fit in memory and arrives in no useful order (one
 file per collector batch, shards, hours), so pass 1 reads every part once:
-each line is decoded and checked (:func:`shadowdiff.validate.check_record`,
+each line is decoded and checked (:func:`shadowdiff.model.validate.check_record`,
 the report's own rules); primary records inside the window become sort
 entries, and lines that are not records are handed to ``on_invalid`` (the
 report counts them). An entry is the original line behind a fixed-width key,
@@ -22,8 +22,8 @@ from typing import Any
 
 import orjson
 
-from shadowdiff.errors import InvalidRecord
-from shadowdiff.validate import check_record
+from shadowdiff.model.errors import InvalidRecord
+from shadowdiff.model.validate import check_record
 
 RUN_BYTES = 32 * 1024 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collector.headers import HOP_BY_HOP
-from shadowdiff.record import REDACTED, decode_body
+from shadowdiff.model.record import REDACTED, decode_body
 
 TRUNCATED = "truncated"
 UNSENDABLE = "unsendable"

@@ -26,14 +26,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from shadowdiff.errors import ConfigError, SinkError, SourceError
+from shadowdiff.model.errors import ConfigError, SinkError, SourceError
+from shadowdiff.model.timefmt import format_ms
 from shadowdiff.replay.loop import Progress, Replayer
 from shadowdiff.replay.notes import Tally, replay_notes
 from shadowdiff.replay.order import TimeOrder
 from shadowdiff.replay.outputs import Keeper, Rotating
 from shadowdiff.replay.send import Target
 from shadowdiff.replay.settings import ReplaySettings
-from shadowdiff.timefmt import format_ms
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

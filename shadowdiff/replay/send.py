@@ -17,10 +17,10 @@ import time
 from collector.capture import BodyTap, Exchange, RecordBuilder
 from collector.client import Upstream, UpstreamError, classify
 from collector.headers import response_record_headers
-from shadowdiff.record import DEFAULT_BODY_LIMIT, CaptureRecord, Role
+from shadowdiff.model.record import DEFAULT_BODY_LIMIT, CaptureRecord, Role
+from shadowdiff.model.timefmt import now_utc
 from shadowdiff.replay.prepare import Prepared
 from shadowdiff.replay.settings import ReplaySettings, TargetSpec
-from shadowdiff.timefmt import now_utc
 
 
 class Target:

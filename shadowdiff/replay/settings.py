@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from analysis.core.settings import ReportSettings
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 DEFAULT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_CONCURRENCY = 16

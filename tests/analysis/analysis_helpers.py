@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 
 from shadowdiff.cli import main
-from shadowdiff.layout import partition_dir
-from shadowdiff.timefmt import format_ms
+from shadowdiff.model.layout import partition_dir
+from shadowdiff.model.timefmt import format_ms
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

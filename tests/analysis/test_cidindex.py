@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from analysis.report import cidindex
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 T3 = datetime(2026, 11, 26, 3, 15, tzinfo=UTC)
 T4 = datetime(2026, 11, 26, 4, 0, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from analysis.core.endpoints import endpoint_name
 from analysis.core.pairdiff import diff_pair
 from analysis.core.settings import ReportSettings
 from analysis.core.stats import verdict
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 
 def test_diff_pair_flags_rule_known_and_per_pair_secondary_noise():

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from analysis.sources import cloudfront, iter_lines, open_source
-from shadowdiff.errors import SourceError
+from shadowdiff.model.errors import SourceError
 
 FIELDS = (
     "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status "

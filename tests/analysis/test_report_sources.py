@@ -14,8 +14,8 @@ from analysis_helpers import T0, pair, rec, write_records
 
 from analysis.sources import iter_lines, open_source
 from shadowdiff.cli import main
-from shadowdiff.errors import SourceError
-from shadowdiff.layout import partition_dir
+from shadowdiff.model.errors import SourceError
+from shadowdiff.model.layout import partition_dir
 
 
 def _put_records(s3, bucket, prefix, records):

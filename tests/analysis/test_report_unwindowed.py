@@ -13,7 +13,7 @@ import pytest
 from analysis_helpers import T0, later, rec, write_records
 
 from analysis.job import JobOptions, run_job
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 
 def _job(tmp_path, **kw):

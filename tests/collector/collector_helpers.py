@@ -4,7 +4,7 @@
 ``shadowdiff collector`` as a child process on free ports with its sink and spool
 in the test's tmp dir and stops it (SIGTERM, then SIGKILL) at teardown.
 Records are read back with :func:`read_local` / :func:`read_s3`, and every one
-is checked with ``shadowdiff.validate.validate`` and the shipped JSON schema.
+is checked with ``shadowdiff.model.validate.validate`` and the shipped JSON schema.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from support import (  # the tests import them from here too
     wait_http,
 )
 
-from shadowdiff.validate import json_schema, validate
+from shadowdiff.model.validate import json_schema, validate
 
 HERE = Path(__file__).resolve().parent
 

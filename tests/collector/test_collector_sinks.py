@@ -19,10 +19,10 @@ from collector.sinks.kinesis import MAX_CALL_BYTES, MAX_RECORD_BYTES, KinesisSin
 from collector.sinks.local import LocalDirSink
 from collector.sinks.s3 import S3Sink
 from collector.sinks.spool import Spool
-from shadowdiff.errors import SinkError
-from shadowdiff.layout import parse_partition, partition_bucket
-from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
-from shadowdiff.timefmt import format_ms
+from shadowdiff.model.errors import SinkError
+from shadowdiff.model.layout import parse_partition, partition_bucket
+from shadowdiff.model.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
+from shadowdiff.model.timefmt import format_ms
 
 
 def make_item(cid, at=None, body=b'{"ok": true}', role="shadow") -> Item:

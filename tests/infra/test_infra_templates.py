@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from infra_support import INFRA, TEMPLATES, load, render_sub, resources_of
 
-from shadowdiff.layout import partition_bucket, partition_dir
-from shadowdiff.record import ROLES, CaptureRecord, CaptureRequest, CaptureResponse
-from shadowdiff.validate import json_schema
+from shadowdiff.model.layout import partition_bucket, partition_dir
+from shadowdiff.model.record import ROLES, CaptureRecord, CaptureRequest, CaptureResponse
+from shadowdiff.model.validate import json_schema
 
 CAPTURE = load(INFRA / "capture.yaml")
 EDGE = load(INFRA / "edge.yaml")

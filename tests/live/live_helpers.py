@@ -14,7 +14,7 @@ from analysis.core.settings import ReportSettings
 from analysis.job import build_documents
 from analysis.live.slices import SliceClock
 from analysis.live.state import LiveState
-from shadowdiff.timefmt import format_ms
+from shadowdiff.model.timefmt import format_ms
 
 # What legitimately differs between a live report and the nightly one over the same window.
 NOT_COMPARED = ("id", "generated_at", "notes", "live", "sources")
@@ -82,7 +82,7 @@ def write_capture(root: Path, records: list[dict[str, Any]], name: str | None = 
     """Write records the way a collector's local sink does: per partition, `.tmp` then rename."""
     from datetime import datetime
 
-    from shadowdiff.layout import object_name, partition_dir
+    from shadowdiff.model.layout import object_name, partition_dir
 
     groups: dict[str, list[bytes]] = {}
     for r in records:

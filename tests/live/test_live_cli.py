@@ -28,7 +28,7 @@ from live_helpers import comparable, pairs_at, total_size, write_capture
 from prometheus_client.parser import text_string_to_metric_families
 from support import free_port, running, stop_proc, wait_for
 
-from shadowdiff.layout import object_name, partition_dir
+from shadowdiff.model.layout import object_name, partition_dir
 
 EXE = [sys.executable, "-m", "shadowdiff"]
 

@@ -19,8 +19,8 @@ from analysis.sources.s3 import REWIND
 from collector.metrics import Metrics
 from collector.sinks.items import item_from_line
 from collector.sinks.local import LocalDirSink
-from shadowdiff.errors import SourceError
-from shadowdiff.layout import object_name, partition_dir
+from shadowdiff.model.errors import SourceError
+from shadowdiff.model.layout import object_name, partition_dir
 
 HOUR = Horizon(timedelta(hours=1))
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shadowdiff.errors import ConfigError
-from shadowdiff.locations import parse_location
+from shadowdiff.model.errors import ConfigError
+from shadowdiff.model.locations import parse_location
 
 
 @pytest.mark.parametrize(

@@ -13,19 +13,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowdiff.errors import InvalidRecord
-from shadowdiff.record import (
+from shadowdiff.model.errors import InvalidRecord
+from shadowdiff.model.record import (
     CaptureError,
     CaptureRecord,
     CaptureRequest,
     CaptureResponse,
     decode_body,
     encode_body,
-    parse_line,
     redact_headers,
 )
-from shadowdiff.timefmt import format_ms, parse
-from shadowdiff.validate import json_schema, validate
+from shadowdiff.model.timefmt import format_ms, parse
+from shadowdiff.model.validate import json_schema, parse_line, validate
 
 SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(
     json_schema(), format_checker=jsonschema.FormatChecker()

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from shadowdiff.errors import InvalidRecord
-from shadowdiff.timefmt import parse
-from shadowdiff.validate import check_record, record_from_obj, validate
+from shadowdiff.model.errors import InvalidRecord
+from shadowdiff.model.timefmt import parse
+from shadowdiff.model.validate import check_record, record_from_obj, validate
 
 DROP = object()
 BODY = b'{"id": 42}'

@@ -23,7 +23,7 @@ import orjson
 from support import free_port, running
 
 from shadowdiff.cli import main
-from shadowdiff.timefmt import format_ms
+from shadowdiff.model.timefmt import format_ms
 
 HERE = Path(__file__).resolve().parent
 CID = "x-shadow-correlation-id"

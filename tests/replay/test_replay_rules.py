@@ -8,7 +8,7 @@ import orjson
 import pytest
 from replay_helpers import later, primary
 
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 from shadowdiff.replay.notes import Tally, replay_notes
 from shadowdiff.replay.order import TimeOrder, micros
 from shadowdiff.replay.prepare import Prepared, prepare, replay_headers

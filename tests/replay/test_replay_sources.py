@@ -17,7 +17,7 @@ import pytest
 from replay_helpers import T0, app_process, later, primary, replay, write_source
 
 from shadowdiff.cli import main
-from shadowdiff.layout import partition_dir
+from shadowdiff.model.layout import partition_dir
 
 pytestmark = pytest.mark.timeout(120)
 

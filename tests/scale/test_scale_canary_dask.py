@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "analysis"))
 from canary_data import arm, body
 
 from analysis.canary.job import CanaryOptions, run_canary
-from shadowdiff.layout import partition_bucket, partition_dir
+from shadowdiff.model.layout import partition_bucket, partition_dir
 
 distributed = pytest.importorskip("distributed")
 

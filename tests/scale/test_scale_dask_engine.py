@@ -26,7 +26,7 @@ from analysis.core.settings import ReportSettings
 from analysis.job import JobOptions, run_job
 from analysis.report import json_schema
 from shadowdiff.cli import main
-from shadowdiff.errors import ShadowdiffError
+from shadowdiff.model.errors import ShadowdiffError
 
 distributed = pytest.importorskip("distributed")
 

@@ -11,7 +11,7 @@ import pytest
 from analysis.core.latency import LatencySample
 from analysis.core.stats import latency_summary
 from analysis.sources.local import LocalSource
-from shadowdiff.layout import parse_partition, partition_bucket, partition_dir
+from shadowdiff.model.layout import parse_partition, partition_bucket, partition_dir
 
 
 def _pairs(n: int, seed: int = 1) -> list[tuple[str, float, float]]:

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shadowdiff.layout import object_name, partition_dir
-from shadowdiff.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
+from shadowdiff.model.layout import object_name, partition_dir
+from shadowdiff.model.record import CaptureRecord, CaptureRequest, CaptureResponse, encode_body
 
 SCRIPT = "<script>document.title='pwned';window.__pwned=1</script>"
 BINARY = bytes(range(256)) * 4

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from analysis.web import app as app_module
 from analysis.web.settings import TOKEN_ENV, build_settings, is_loopback
 from serve.conftest import NIGHTS, TOKEN, report_id
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 ROUTES = (
     "/",

@@ -17,7 +17,7 @@ from analysis.report import cidindex
 from analysis.web.app import create_app
 from serve.conftest import report_id, settings_for
 from serve.reportdata import record, write_records, write_report
-from shadowdiff.layout import partition_dir
+from shadowdiff.model.layout import partition_dir
 
 HOUR = datetime(2026, 11, 25, 7, 12, tzinfo=UTC)
 CID = "cid-beyond-the-examples"

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from analysis.web.app import create_app
 from serve.conftest import settings_for
 from serve.reportdata import record, write_records, write_report
-from shadowdiff.layout import partition_dir
+from shadowdiff.model.layout import partition_dir
 
 HOUR = datetime(2026, 11, 25, 7, tzinfo=UTC)
 
@@ -86,7 +86,7 @@ def test_an_impossible_day_is_a_404_not_an_error(client: TestClient) -> None:
 
 
 def test_a_missing_records_dir_is_refused_at_start(tmp_path: Path) -> None:
-    from shadowdiff.errors import SourceError
+    from shadowdiff.model.errors import SourceError
 
     with pytest.raises(SourceError, match=r"--records .*nowhere"):
         create_app(settings_for(tmp_path, records=str(tmp_path / "nowhere")))
@@ -108,7 +108,7 @@ def test_the_report_config_decides_noise_for_record_pairs(
 
 
 def test_a_bad_config_is_refused_at_start_naming_the_key(tmp_path: Path) -> None:
-    from shadowdiff.errors import ConfigError
+    from shadowdiff.model.errors import ConfigError
 
     config = tmp_path / "config.yaml"
     config.write_text("ignroe: []\n")

@@ -15,7 +15,7 @@ from analysis.web.roots import S3Root, open_root
 from analysis.web.settings import ServeSettings
 from serve.conftest import report_id
 from serve.reportdata import write_report
-from shadowdiff.errors import ConfigError, SourceError
+from shadowdiff.model.errors import ConfigError, SourceError
 
 
 def _upload(client: object, bucket: str, prefix: str, folder: Path) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.core.settings import ReportSettings
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 ARMS = ("baseline", "canary")
 KEYS = ("alpha", "min_error_delta", "min_requests")

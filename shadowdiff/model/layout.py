@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from shadowdiff.timefmt import now_utc
+from shadowdiff.model.timefmt import now_utc
 
 _PART = re.compile(r"(?:^|/)(role|dt|hour|bucket)=([^/]+)")
 

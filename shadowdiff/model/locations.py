@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
-from shadowdiff.errors import ConfigError
+from shadowdiff.model.errors import ConfigError
 
 Kind = Literal["local", "s3", "kinesis"]
 KINDS: tuple[Kind, ...] = ("local", "s3", "kinesis")

@@ -2,9 +2,10 @@
 
 Every collector writes exactly this and every analysis loader reads it, many
 millions of times a night, so the model is plain slotted dataclasses and the
-JSON goes through orjson. :func:`parse_line` validates as it builds (see
-:mod:`shadowdiff.validate` for the rules and the one-line reasons) and
-:meth:`CaptureRecord.to_line` writes the canonical form.
+JSON goes through orjson. :meth:`CaptureRecord.to_line` writes the canonical
+form; reading one back, with its rules and one-line reasons, is
+:mod:`shadowdiff.model.validate` (``parse_line``), which builds on this module
+and not the other way round.
 """
 
 from __future__ import annotations
@@ -175,15 +176,3 @@ def redact_headers(
 
 
 # ------------------------------------------------------------------ parsing
-
-
-def parse_line(line: bytes | str) -> CaptureRecord:
-    """Parse and validate one line; raises :class:`shadowdiff.errors.InvalidRecord`."""
-    from shadowdiff.errors import InvalidRecord
-    from shadowdiff.validate import record_from_obj
-
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRecord("not JSON") from exc
-    return record_from_obj(obj)

@@ -24,8 +24,10 @@ from datetime import datetime
 from importlib import resources
 from typing import Any, cast
 
-from shadowdiff.errors import InvalidRecord
-from shadowdiff.record import (
+import orjson
+
+from shadowdiff.model.errors import InvalidRecord
+from shadowdiff.model.record import (
     ERROR_KINDS,
     ROLES,
     SCHEMA,
@@ -34,7 +36,7 @@ from shadowdiff.record import (
     CaptureRequest,
     CaptureResponse,
 )
-from shadowdiff.timefmt import parse as parse_rfc3339
+from shadowdiff.model.timefmt import parse as parse_rfc3339
 
 _EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 _HEX = frozenset("0123456789abcdef")
@@ -216,5 +218,14 @@ def validate(obj: Any) -> str | None:
 
 def json_schema() -> dict[str, Any]:
     """The shipped JSON Schema for ``shadowdiff.capture/1`` (draft 2020-12)."""
-    text = resources.files("shadowdiff").joinpath("schemas/capture-1.schema.json").read_text()
+    text = resources.files("shadowdiff.model").joinpath("schemas/capture-1.schema.json").read_text()
     return cast(dict[str, Any], json.loads(text))
+
+
+def parse_line(line: bytes | str) -> CaptureRecord:
+    """Parse and validate one line; raises :class:`shadowdiff.model.errors.InvalidRecord`."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRecord("not JSON") from exc
+    return record_from_obj(obj)
