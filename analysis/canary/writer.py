@@ -18,7 +18,7 @@ import orjson
 
 from analysis.canary import FILES
 from analysis.core.canary.verdict import fmt_p
-from analysis.core.explain_words import sentence, words
+from analysis.core.explain_words import entries, sentence, words_of
 from analysis.report.html import cdf_svg
 from analysis.report.writer import upload_folder
 from shadowdiff.model.errors import SinkError
@@ -41,7 +41,7 @@ def render_html(doc: dict[str, Any]) -> str:
         {
             **ep,
             "svg": cdf_svg(ep.get("chart", {}), ARMS),
-            "why": [words(e) for e in ep["errors"].get("explain", [])],
+            "why": words_of(failed_share(ep)),
         }
         for ep in doc["endpoints"]
     ]
@@ -51,8 +51,7 @@ def render_html(doc: dict[str, Any]) -> str:
 def failed_share(ep: dict[str, Any]) -> list[dict[str, Any]]:
     """An endpoint's ``errors.explain`` entries (present when its errors are worse)."""
     errors = ep.get("errors")
-    found = errors.get("explain") if isinstance(errors, dict) else None
-    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+    return entries(errors.get("explain")) if isinstance(errors, dict) else []
 
 
 def failed_sentence(entry: dict[str, Any]) -> str:

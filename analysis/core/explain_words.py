@@ -2,7 +2,8 @@
 
 "97 % of these pairs (58), and 3 % of the others, have query `currency` = `EUR`".
 :func:`words` gives the parts (so an HTML template can escape and mark up each
-one itself); :func:`sentence` joins them for text (Markdown, the terminal). The
+one itself), :func:`words_of` those of every entry of an ``explain`` list;
+:func:`sentence` joins them for text (Markdown, the terminal). The
 entries may come from a report.json written by another version, so odd values
 show as zeros rather than failing.
 """
@@ -56,6 +57,11 @@ def words(entry: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def words_of(value: Any) -> list[dict[str, Any]]:
+    """:func:`words` of each entry of an ``explain`` list (anything else: none)."""
+    return [words(e) for e in entries(value)]
+
+
 def _backticks(text: str) -> str:
     return f"`{text}`"
 
@@ -78,22 +84,23 @@ def explained(report: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     In report order: endpoints most severe first, then status cells, then fields.
     """
     out: list[tuple[str, str, dict[str, Any]]] = []
-    for ep in _dicts(report.get("endpoints")):
+    for ep in entries(report.get("endpoints")):
         name = str(ep.get("endpoint", ""))
         status = ep.get("status")
         cells = status.get("explain") if isinstance(status, dict) else None
         if isinstance(cells, dict):
-            for cell, entries in cells.items():
-                first = _dicts(entries)[:1]
+            for cell, listed in cells.items():
+                first = entries(listed)[:1]
                 if first:
                     out.append((name, f"status {cell}", first[0]))
         body = ep.get("body")
-        for f in _dicts(body.get("fields") if isinstance(body, dict) else None):
-            first = _dicts(f.get("explain"))[:1]
+        for f in entries(body.get("fields") if isinstance(body, dict) else None):
+            first = entries(f.get("explain"))[:1]
             if first and not f.get("noise"):
                 out.append((name, f"{f.get('path', '')} {f.get('kind', '')}", first[0]))
     return out
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
+def entries(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list (``explain`` entries, endpoints, fields); else none."""
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
-from analysis.core.explain_words import words
+from analysis.core.explain_words import words_of
 
 W, H, PAD = 420, 160, 30
 
@@ -86,11 +86,9 @@ def render_html(report: dict[str, Any], pair_base: str = "../pairs/") -> str:
         view["matrix_cols"] = sorted({c[1] for c in cells})
         view["svg"] = cdf_svg(ep.get("chart", {}))
         view.setdefault("errors", 0)
-        view["fields"] = [
-            dict(f, why=[words(e) for e in f.get("explain", [])]) for f in ep["body"]["fields"]
-        ]
+        view["fields"] = [dict(f, why=words_of(f.get("explain"))) for f in ep["body"]["fields"]]
         view["status_why"] = {
-            cell: [words(e) for e in entries]
+            cell: words_of(entries)
             for cell, entries in ep["status"].get("explain", {}).items()
             if entries
         }

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from analysis.canary.writer import failed_share
-from analysis.core.explain_words import words
+from analysis.core.explain_words import words_of
 from analysis.report.html import cdf_svg
 from analysis.web.api import ERRORS
 from analysis.web.render import Renderer
@@ -98,7 +98,7 @@ def router(service: ReportService, renderer: Renderer) -> APIRouter:
         for ep in data.get("endpoints", []):
             if isinstance(ep, dict):
                 chart = _numbers(_mapping(ep.get("chart")))
-                why = [words(e) for e in failed_share(ep)]
+                why = words_of(failed_share(ep))
                 endpoints.append({**ep, "svg": cdf_svg(chart, ARMS), "why": why})
         return renderer.page(
             "canary.html.j2", canary=data, row=canary_row(data), endpoints=endpoints

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.core.explain_words import words
+from analysis.core.explain_words import words_of
 from analysis.report.html import live_refresh
 from analysis.web.bodies import Body, render_body
 from shadowdiff.model.record import ROLES
@@ -85,7 +85,7 @@ def endpoint_view(ep: dict[str, Any]) -> dict[str, Any]:
         "status": {
             "mismatches": _num(status.get("mismatches")),
             "matrix": _dict(status.get("matrix")),
-            "why": {str(c): _why(e) for c, e in _dict(status.get("explain")).items()},
+            "why": {str(c): words_of(e) for c, e in _dict(status.get("explain")).items()},
         },
         "latency": {
             "primary": _dict(latency.get("primary")),
@@ -95,17 +95,12 @@ def endpoint_view(ep: dict[str, Any]) -> dict[str, Any]:
         },
         "compared": _num(body.get("compared")),
         "mismatches": _num(body.get("mismatches")),
-        "real": [dict(f, why=_why(f.get("explain"))) for f in real],
+        "real": [dict(f, why=words_of(f.get("explain"))) for f in real],
         "noise": noise,
         "examples": [
             e for e in _dicts(ep.get("examples")) if isinstance(e.get("correlation_id"), str)
         ],
     }
-
-
-def _why(entries: Any) -> list[dict[str, Any]]:
-    """A field's or a status cell's ``explain`` entries as sentence parts (docs/contract.md §12)."""
-    return [words(e) for e in _dicts(entries)]
 
 
 def endpoints_of(data: dict[str, Any]) -> list[dict[str, Any]]:
