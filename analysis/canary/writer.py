@@ -20,6 +20,7 @@ from analysis.canary import FILES
 from analysis.core.canary.verdict import fmt_p
 from analysis.core.explain_words import entries, sentence, words_of
 from analysis.report.html import cdf_svg
+from analysis.report.markdown import md_cell
 from analysis.report.writer import upload_folder
 from shadowdiff.model.errors import SinkError
 from shadowdiff.model.locations import parse_location
@@ -58,13 +59,9 @@ def failed_sentence(entry: dict[str, Any]) -> str:
     return sentence(entry, noun="failed requests")
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
-
-
 def _text(text: str) -> str:
     """Free text (reasons, notes) in Markdown: raw HTML there would be rendered, so escape it."""
-    return html.escape(_cell(text), quote=False)
+    return html.escape(md_cell(text), quote=False)
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
@@ -72,8 +69,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
     lines = [
         f"### shadowdiff canary `{doc['id']}`: **{doc['verdict']}**",
         f"Window {doc['window']['start']} → {doc['window']['end']}: "
-        f"**{c['requests']}** canary (`{_cell(c['label'])}`) and **{b['requests']}** baseline "
-        f"(`{_cell(b['label'])}`) requests.",
+        f"**{c['requests']}** canary (`{md_cell(c['label'])}`) and **{b['requests']}** baseline "
+        f"(`{md_cell(b['label'])}`) requests.",
         "",
     ]
     lines += [f"- {_text(reason)}" for reason in doc["reasons"]]
@@ -87,9 +84,9 @@ def render_markdown(doc: dict[str, Any]) -> str:
         ]
         for ep in eps:
             err, lat = ep["errors"], ep["latency_ms"]
-            schema = ", ".join(f"{s['kind']} `{_cell(s['path'])}`" for s in ep["schema"][:3])
+            schema = ", ".join(f"{s['kind']} `{md_cell(s['path'])}`" for s in ep["schema"][:3])
             lines.append(
-                f"| `{_cell(ep['endpoint'])}` | {ep['baseline_requests']} / {ep['canary_requests']} "
+                f"| `{md_cell(ep['endpoint'])}` | {ep['baseline_requests']} / {ep['canary_requests']} "
                 f"| {100 * err['baseline_rate']:.1f} % → {100 * err['canary_rate']:.1f} % "
                 f"({err['verdict']}) | {lat['baseline']['p50']:.1f} → {lat['canary']['p50']:.1f} "
                 f"| {lat['verdict']} | {schema or '–'} |"
@@ -100,7 +97,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
     why = [(ep["endpoint"], entry) for ep in doc["endpoints"] for entry in failed_share(ep)[:1]]
     if why:
         lines += ["", "What the canary's failed requests share:"]
-        lines += [f"- `{_cell(name)}`: {_text(failed_sentence(entry))}" for name, entry in why]
+        lines += [f"- `{md_cell(name)}`: {_text(failed_sentence(entry))}" for name, entry in why]
     return "\n".join(lines) + "\n"
 
 

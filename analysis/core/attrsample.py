@@ -47,6 +47,11 @@ def cap_for(size: int) -> int:
     return size // 5 + 1
 
 
+def prune_due(held: int, prune_at: int, size: int) -> bool:
+    """Time to drop unreachable levels: past 4 x ``size`` rows held and twice the last prune."""
+    return size > 0 and held > prune_at and held > 4 * size
+
+
 def sample_level(ns: Iterable[dict[int, int]], size: int) -> int:
     """The smallest L such that the union's requests of level ≥ L number at most ``size``."""
     total = [0] * LEVELS

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.core.attributes import request_row
-from analysis.core.attrsample import AttrSample, Expand, sample_level
+from analysis.core.attrsample import AttrSample, Expand, prune_due, sample_level
 from analysis.core.contrast import score, target
 from analysis.core.settings import DEFAULT_EXPLAIN_SAMPLE
 
@@ -71,7 +71,7 @@ class ExplainAgg:
             return
         group.add(level, request_row(request, headers))
         self.retained += 1
-        if self.retained > self.prune_at and self.retained > 4 * self.sample:
+        if prune_due(self.retained, self.prune_at, self.sample):
             self.prune()
 
     def merge(self, other: ExplainAgg) -> None:
@@ -83,7 +83,7 @@ class ExplainAgg:
             else:
                 mine.merge(group)
         self.retained += other.retained
-        if self.sample > 0 and self.retained > self.prune_at and self.retained > 4 * self.sample:
+        if prune_due(self.retained, self.prune_at, self.sample):
             self.prune()
 
     def prune(self) -> None:

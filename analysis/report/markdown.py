@@ -10,19 +10,20 @@ MAX_ROWS = 10
 MAX_WHY = 5
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
+def md_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell or code span (report.md and canary.md)."""
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
 def _code(text: str) -> str:
-    return f"`{_cell(text)}`"
+    return f"`{md_cell(text)}`"
 
 
 def why_lines(report: dict[str, Any]) -> list[str]:
     """One line per explained field or status cell (its strongest entry), most severe first."""
     found = explained(report)
     lines = [
-        f"- `{_cell(name)}` {_code(what)}: {sentence(entry, _code)}"
+        f"- `{md_cell(name)}` {_code(what)}: {sentence(entry, _code)}"
         for name, what, entry in found[:MAX_WHY]
     ]
     if len(found) > MAX_WHY:
@@ -52,7 +53,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         for ep in eps:
             lat = ep["latency_ms"]
             lines.append(
-                f"| `{_cell(ep['endpoint'])}` | {ep['pairs']} | {ep['status']['mismatches']} | "
+                f"| `{md_cell(ep['endpoint'])}` | {ep['pairs']} | {ep['status']['mismatches']} | "
                 f"{ep['body']['mismatches']} | {lat['primary']['p50']:.1f} → {lat['shadow']['p50']:.1f} | "
                 f"{lat['verdict']} |"
             )
@@ -70,7 +71,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines += ["", "Top differing fields:"]
             for name, f in top[:5]:
                 lines.append(
-                    f"- `{_cell(name)}` `{_cell(f['path'])}` {f['kind']} in {100 * f['rate']:.1f}% of bodies"
+                    f"- `{md_cell(name)}` `{md_cell(f['path'])}` {f['kind']} in {100 * f['rate']:.1f}% of bodies"
                 )
         why = why_lines(report)
         if why:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.core.attributes import request_row
-from analysis.core.attrsample import AttrSample, level_of, sample_level
+from analysis.core.attrsample import AttrSample, level_of, prune_due, sample_level
 from analysis.core.contrast import explain_sets
 from analysis.core.settings import DEFAULT_EXPLAIN_SAMPLE
 
@@ -49,7 +49,7 @@ class FailureSample:
             return
         sample.add(level, request_row(request, headers))
         self.kept += 1
-        if self.kept > self.prune_at and self.kept > 4 * self.size:
+        if prune_due(self.kept, self.prune_at, self.size):
             self.prune()
 
     def merge(self, other: FailureSample) -> None:
@@ -57,7 +57,7 @@ class FailureSample:
         self.failed.merge(other.failed)
         self.served.merge(other.served)
         self.kept += other.kept
-        if self.size > 0 and self.kept > self.prune_at and self.kept > 4 * self.size:
+        if prune_due(self.kept, self.prune_at, self.size):
             self.prune()
 
     def prune(self) -> None:
